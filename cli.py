@@ -1,0 +1,186 @@
+"""The ``salesmirror`` command: parse arguments, call the library, map errors to exit codes.
+
+Exit codes: 0 no finding at or above --fail-on, 1 there are, 2 invalid input,
+rules, config or usage. Errors go to stderr as ``file:line[:col]: message``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn, Sequence
+
+import click
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _guard(func: Any) -> Any:
+    """Turn library errors into stderr lines and exit code 2, never a traceback."""
+    from functools import wraps
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from engine.errors import SalesmirrorError
+        from engine.ingest import InputError
+
+        try:
+            return func(*args, **kwargs)
+        except SalesmirrorError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            noun = "problem" if len(exc.problems) == 1 else "problems"
+            _fail(f"salesmirror: {len(exc.problems)} {noun} found")
+        except InputError as exc:
+            _fail(f"salesmirror: {exc}")
+        except OSError as exc:
+            _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
+        except KeyboardInterrupt:
+            _fail("salesmirror: interrupted")
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="salesmirror", prog_name="salesmirror")
+def main() -> None:
+    """Flag sales-manager anti-patterns in CRM event logs."""
+
+
+def _config_path(config: str | None, no_config: bool) -> str | None:
+    from engine.config import find_config
+
+    if no_config:
+        return None
+    return config or find_config()
+
+
+@main.command()
+@click.argument("events", nargs=-1, required=True)
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(), help="Rule directory (repeatable; default: the shipped rules).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "never"]), default=None, help="Exit 1 when a finding is at or above this severity (default low).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write invalid lines here (JSONL, with reasons) and evaluate the rest.")
+@click.option("--roster", type=click.Path(), help="Roster CSV: rep,manager,start,end.")
+@click.option("--config", type=click.Path(), help="Config file (default: salesmirror.yaml searched upwards).")
+@click.option("--no-config", is_flag=True, help="Ignore any salesmirror.yaml.")
+@click.option("--set", "sets", multiple=True, metavar="RULE.PARAM=VALUE", help="Override a rule parameter (repeatable).")
+@click.option("--origins", is_flag=True, help="Cite each evidence event's file:line (depends on input order).")
+@click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms.")
+@click.option("--max-evidence", type=click.IntRange(1), default=50, show_default=True, help="Evidence ids listed per finding.")
+@click.option("-v", "--verbose", is_flag=True, help="Text: list all evidence, not the first five.")
+@_guard
+def check(
+    events: Sequence[str], rules_dirs: Sequence[str], fmt: str, output: str | None, fail_on: str | None,
+    rejects: str | None, roster: str | None, config: str | None, no_config: bool, sets: Sequence[str],
+    origins: bool, redact: bool, max_evidence: int, verbose: bool,
+) -> None:
+    """Check EVENTS (JSONL or CSV files, .gz, or - for stdin) against the rules."""
+    import engine
+    from engine.report import redact as redact_report
+    from engine.report import render_text
+
+    config_path = _config_path(config, no_config)
+    report = engine.check(
+        events, rules=list(rules_dirs) or None, roster=roster, config=config_path, sets=sets,
+        rejects=rejects, stdin=sys.stdin.buffer if "-" in events else None, max_evidence=max_evidence,
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.rejected:
+        click.echo(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}", err=True)
+    if redact:
+        report = redact_report(report)
+    if fmt == "json":
+        text = report.to_json(with_origins=origins)
+    else:
+        colour = output is None and sys.stdout.isatty()
+        text = render_text(report, style=click.style if colour else _no_style, with_origins=origins, verbose=verbose)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+    level = fail_on or report.fail_on or "low"
+    sys.exit(EXIT_FINDINGS if report.at_or_above(level) else EXIT_CLEAN)
+
+
+def _no_style(text: str, **_: Any) -> str:
+    return text
+
+
+@main.group()
+def rules() -> None:
+    """List, explain, validate and export the schema of rules."""
+
+
+@rules.command("list")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_guard
+def rules_list(rules_dirs: Sequence[str], fmt: str) -> None:
+    """List the rules with their trait, severity and status."""
+    from engine.lang.loader import default_rules_dir, load_rules
+
+    ruleset = load_rules(list(rules_dirs) or [default_rules_dir()])
+    rows = [
+        {"id": r.rule.id, "trait": r.rule.trait, "severity": r.rule.severity, "status": r.rule.status, "title": r.rule.title}
+        for r in ruleset.rules
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max((len(r["id"]) for r in rows), default=10)
+    for row in rows:
+        click.echo(f"{row['id']:<{width}}  {row['severity']:<6}  {row['status']:<12}  {row['title']}")
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path())
+@_guard
+def rules_explain(rule_id: str, rules_dirs: Sequence[str]) -> None:
+    """Print a rule's documentation: why, what to do instead, false positives, parameters."""
+    import difflib
+
+    from engine.lang.explain import explain
+    from engine.lang.loader import default_rules_dir, load_rules
+
+    ruleset = load_rules(list(rules_dirs) or [default_rules_dir()])
+    loaded = ruleset.get(rule_id)
+    if loaded is None:
+        ids = [r.rule.id for r in ruleset.rules]
+        hint = difflib.get_close_matches(rule_id, ids, n=1, cutoff=0.4)
+        _fail(f"salesmirror: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+    click.echo(explain(loaded.rule))
+
+
+@rules.command("validate")
+@click.argument("directories", nargs=-1, required=True, type=click.Path())
+@_guard
+def rules_validate(directories: Sequence[str]) -> None:
+    """Load and compile every rule below DIRECTORIES; report all problems."""
+    from engine.lang.compiler import compile_rules
+    from engine.lang.loader import load_rules
+
+    ruleset = load_rules(list(directories))
+    compiled = compile_rules(ruleset)
+    click.echo(f"{len(compiled)} rule(s) valid")
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of rule files (for editors)."""
+    from engine.lang.model import rule_json_schema
+
+    click.echo(json.dumps(rule_json_schema(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

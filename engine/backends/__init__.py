@@ -1,0 +1,1 @@
+"""Execution backends. A backend loads canonical events once and runs compiled plans."""

@@ -1,0 +1,1 @@
+"""The YAML rule language: loading with positions, models, and compilation."""

@@ -1,0 +1,260 @@
+"""Load rule directories: YAML with positions -> validated models, all errors at once."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import Problem, RuleError
+from engine.lang.model import Library, Rule
+from engine.lang.yamlpos import Located, YamlProblems, load_located
+
+LOGIC_KINDS = ("match", "threshold", "ratio", "sequence", "absence")
+
+
+@dataclass
+class LoadedRule:
+    """A validated rule and the document it came from (for positions)."""
+
+    rule: Rule
+    doc: Located
+    ruleset: str  # the directory it was loaded from
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    def problem(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> Problem:
+        return self.doc.problem(loc, message, key=key)
+
+
+@dataclass
+class RuleSet:
+    """All rules of the given directories and the lists and macros they share."""
+
+    rules: list[LoadedRule] = field(default_factory=list)
+    lists: dict[str, list[Any]] = field(default_factory=dict)
+    macros: dict[str, tuple[dict[str, Any], Located, tuple[Any, ...]]] = field(
+        default_factory=dict
+    )
+
+    def get(self, rule_id: str) -> LoadedRule | None:
+        return next((r for r in self.rules if r.rule.id == rule_id), None)
+
+
+def default_rules_dir() -> str:
+    """The rules shipped with the package (``rules/`` in the source tree)."""
+    return str(resources.files("salesmirror_rules"))
+
+
+def _yaml_files(directory: str) -> list[str]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            os.path.join(root, name) for name in files if name.endswith((".yaml", ".yml"))
+        )
+    return sorted(found)
+
+
+def load_rules(directories: list[str]) -> RuleSet:
+    """Load every rule and library file below ``directories``; raise RuleError listing all problems."""
+    ruleset = RuleSet()
+    problems: list[Problem] = []
+    first_seen: dict[str, str] = {}
+    for directory in directories:
+        if not os.path.isdir(directory):
+            if os.path.isfile(directory):
+                files = [directory]
+            else:
+                problems.append(Problem(directory, 0, 0, "no such rules directory"))
+                continue
+        else:
+            files = _yaml_files(directory)
+        for path in files:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+                doc = load_located(text, _display(path))
+            except YamlProblems as exc:
+                problems.extend(exc.problems)
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(_display(path), 0, 0, f"cannot read: {exc}"))
+                continue
+            if Path(path).name.startswith("_"):
+                _load_library(doc, ruleset, problems)
+                continue
+            loaded = _load_rule(doc, directory, problems)
+            if loaded is None:
+                continue
+            rule_id = loaded.rule.id
+            if rule_id in first_seen:
+                problems.append(
+                    loaded.problem(("id",), f"duplicate rule id '{rule_id}' (also in {first_seen[rule_id]})")
+                )
+                continue
+            first_seen[rule_id] = loaded.path
+            ruleset.rules.append(loaded)
+    if problems:
+        raise RuleError(problems)
+    ruleset.rules.sort(key=lambda r: r.rule.id)
+    return ruleset
+
+
+def _display(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _load_library(doc: Located, ruleset: RuleSet, problems: list[Problem]) -> None:
+    if doc.data is None:
+        return
+    found = _validate(Library, doc, problems)
+    if found is None:
+        return
+    for name, values in found.lists.items():
+        if name in ruleset.lists:
+            problems.append(doc.problem(("lists", name), f"list '{name}' is defined twice", key=True))
+        ruleset.lists[name] = list(values)
+    for name, condition in found.macros.items():
+        if name in ruleset.macros:
+            problems.append(doc.problem(("macros", name), f"macro '{name}' is defined twice", key=True))
+        ruleset.macros[name] = (condition, doc, ("macros", name))
+
+
+def _load_rule(doc: Located, ruleset_dir: str, problems: list[Problem]) -> LoadedRule | None:
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "a rule file must be a mapping with id, trait, logic, ..."))
+        return None
+    rule = _validate(Rule, doc, problems)
+    if rule is None:
+        return None
+    stem = Path(doc.path).stem
+    leaf = rule.id.rsplit("/", 1)[-1]
+    if stem != leaf:
+        problems.append(
+            doc.problem(("id",), f"rule id '{rule.id}' does not match its file name '{stem}' "
+                        f"(name the file '{leaf}.yaml')")
+        )
+        return None
+    return LoadedRule(rule, doc, ruleset_dir)
+
+
+def _validate(model: type[BaseModel], doc: Located, problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        seen: set[tuple[Any, ...]] = set()
+        for error in exc.errors():
+            problem = _explain(model, doc, error)
+            marker = (problem.line, problem.col, problem.message)
+            if marker not in seen:
+                seen.add(marker)
+                problems.append(problem)
+        return None
+
+
+def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the discriminator tag pydantic puts into locations of union members."""
+    out: list[Any] = []
+    for index, part in enumerate(loc):
+        if part in LOGIC_KINDS and index > 0 and loc[index - 1] == "logic":
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "file"
+
+
+def _explain(model: type[BaseModel], doc: Located, error: Any) -> Problem:
+    loc = _strip_tags(tuple(error["loc"]))
+    kind = error["type"]
+    where = _dotted(loc)
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        allowed = _fields_at(model, doc.data, loc[:-1])
+        hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else (
+            f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
+        )
+        parent = _dotted(loc[:-1])
+        return doc.problem(loc, f"unknown field '{name}' in {parent}{suggestion}", key=True)
+    if kind == "missing":
+        return doc.problem(loc[:-1], f"missing required field '{_dotted(loc)}'")
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        hint = difflib.get_close_matches(str(tag), LOGIC_KINDS, n=1, cutoff=0.6)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return doc.problem(
+            loc + ("kind",),
+            f"logic.kind '{tag}' is not one of {', '.join(LOGIC_KINDS)}{suggestion}",
+        )
+    if kind == "union_tag_not_found":
+        return doc.problem(loc, f"{where} needs a 'kind' ({', '.join(LOGIC_KINDS)})")
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return doc.problem(loc, f"{where}: {message[0].lower() + message[1:]}")
+
+
+def _fields_at(model: type[BaseModel], data: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Field names the model accepts at ``loc`` (for did-you-mean suggestions)."""
+    current: Any = model
+    node = data
+    for part in loc:
+        current = _unwrap(current, node)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return []
+            current = info.annotation
+        else:
+            args = typing.get_args(current)
+            current = args[-1] if args else None
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        )
+    current = _unwrap(current, node)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Resolve Optional/Union/Annotated to the model the data selects (by `kind` for logic)."""
+    for _ in range(5):
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin is typing.Union or origin is types.UnionType:
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            if len(models) > 1 and isinstance(node, dict):
+                kind = node.get("kind")
+                for candidate in models:
+                    field_info = candidate.model_fields.get("kind")
+                    if field_info and kind in typing.get_args(field_info.annotation):
+                        return candidate
+                return None
+            annotation = models[0] if models else (members[0] if members else None)
+            continue
+        return annotation
+    return annotation

@@ -1,0 +1,50 @@
+"""Pseudonymise people in a report for sharing beyond HR."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+
+from engine.api import Report
+
+
+def pseudonym(person: str, kind: str) -> str:
+    """Stable across runs and reports, so redacted outputs can still be compared."""
+    digest = hashlib.sha256(person.encode("utf-8")).hexdigest()[:8]
+    return f"{kind}-{digest}"
+
+
+def redact(report: Report) -> Report:
+    """A copy of ``report`` with manager, rep and actor ids replaced in every field and text."""
+    out = copy.deepcopy(report)
+    names: dict[str, str] = {}
+    for finding in out.findings:
+        names.setdefault(finding.manager, pseudonym(finding.manager, "manager"))
+        if finding.rep:
+            names.setdefault(finding.rep, pseudonym(finding.rep, "rep"))
+    for item in out.not_assessed:
+        names.setdefault(item.manager, pseudonym(item.manager, "manager"))
+    for manager in out.managers:
+        names.setdefault(manager, pseudonym(manager, "manager"))
+    if not names:
+        return out
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w-])"
+    )
+
+    def scrub(text: str) -> str:
+        return pattern.sub(lambda m: names[m.group(1)], text)
+
+    for finding in out.findings:
+        finding.manager = names[finding.manager]
+        finding.rep = names.get(finding.rep, finding.rep) if finding.rep else None
+        finding.message = scrub(finding.message)
+        finding.advice = scrub(finding.advice)
+        finding.sources = {}  # source records may carry names in ids or owners
+    for item in out.not_assessed:
+        item.manager = names[item.manager]
+    out.managers = sorted(names[m] for m in out.managers)
+    out.findings.sort(key=lambda f: f.sort_key())
+    out.not_assessed.sort(key=lambda n: (n.manager, n.rule))
+    return out

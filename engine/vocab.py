@@ -1,0 +1,133 @@
+"""The event vocabulary of contract v1 (shared/spec/EVENTS.md), as data.
+
+Ingestion validates known attributes against it and the rule compiler checks
+field references against it, so a misspelled ``attrs.fcus`` fails when the
+rule is loaded rather than silently matching nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AttrKind = Literal["str", "int", "number", "bool", "date", "list", "enum", "any"]
+
+ROLES = ("rep", "manager", "executive", "marketing", "ops", "other")
+REMOVAL_REASONS = ("resigned", "terminated", "transferred", "promoted")
+CAUSE_CATEGORIES = (
+    "market",
+    "competition",
+    "product",
+    "pricing",
+    "timing",
+    "execution",
+    "qualification",
+    "pipeline",
+    "skills",
+    "process",
+)
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of an event type: its kind and, for enums, the allowed values."""
+
+    kind: AttrKind
+    values: tuple[str, ...] = ()
+
+
+def _enum(*values: str) -> Attr:
+    return Attr("enum", values)
+
+
+# Envelope fields a rule may reference directly.
+ENVELOPE_FIELDS = ("id", "ts", "type", "actor", "actor_role", "manager", "rep", "deal")
+
+EVENT_TYPES: dict[str, dict[str, Attr]] = {
+    # roster
+    "team_member_added": {"role": Attr("str")},
+    "team_member_removed": {"reason": _enum(*REMOVAL_REASONS)},
+    # selling
+    "call_logged": {
+        "duration_s": Attr("number"),
+        "outcome": _enum("connected", "voicemail", "no_answer"),
+    },
+    "email_sent": {},
+    "meeting_held": {"with_customer": Attr("bool"), "participants": Attr("list")},
+    "deal_created": {"amount": Attr("number"), "stage": Attr("str"), "close_date": Attr("date")},
+    "deal_stage_changed": {"from": Attr("str"), "to": Attr("str"), "probability": Attr("number")},
+    "close_date_pushed": {"from": Attr("date"), "to": Attr("date")},
+    "deal_owner_changed": {"from": Attr("str"), "to": Attr("str"), "to_role": _enum(*ROLES)},
+    "deal_closed_won": {"amount": Attr("number")},
+    "deal_closed_lost": {"reason": Attr("str"), "reason_category": Attr("str")},
+    "quota_result": {"period": Attr("str"), "attainment": Attr("number")},
+    # manager method
+    "one_on_one_held": {"duration_min": Attr("number")},
+    "call_listened": {"feedback_given": Attr("bool")},
+    "ride_along": {},
+    "coaching_session": {"topic": Attr("str")},
+    "deal_review": {"decision": _enum("advance", "continue", "disqualify", "escalate")},
+    "team_meeting": {
+        "focus": _enum("skills", "pipeline", "product", "morale", "admin", "activity")
+    },
+    "performance_plan_started": {},
+    # manager morale
+    "team_event": {"kind": _enum("celebration", "contest", "party", "pep_talk", "offsite")},
+    "recognition_given": {},
+    # manager direction
+    "activity_mandate_set": {
+        "metric": _enum("calls", "emails", "meetings", "visits"),
+        "quota": Attr("int"),
+        "per": _enum("day", "week", "month"),
+    },
+    "strategy_changed": {
+        "area": _enum(
+            "target_market", "messaging", "focus_product", "territory", "process", "priorities"
+        ),
+        "summary": Attr("str"),
+    },
+    "kpi_set": {"kpis": Attr("list")},
+    "target_assigned": {"amount": Attr("number"), "period": Attr("str")},
+    # manager admin
+    "report_generated": {"report": Attr("str")},
+    "forecast_updated": {},
+    "commission_split_adjusted": {"split": Attr("any")},
+    "deal_allocation_changed": {"from": Attr("str"), "to": Attr("str")},
+    # communication
+    "message_sent": {"audience": _enum("team", "rep"), "text": Attr("str")},
+    "message_relayed": {
+        "source": Attr("str"),
+        "original_text": Attr("str"),
+        "text": Attr("str"),
+    },
+    "forecast_miss_explained": {
+        "period": Attr("str"),
+        "cause_category": _enum(*CAUSE_CATEGORIES),
+        "text": Attr("str"),
+    },
+}
+
+# Envelope fields each roster type needs beyond the common required ones.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "team_member_added": ("manager", "rep"),
+    "team_member_removed": ("manager", "rep"),
+}
+
+TRAITS = (
+    "cheerleader",
+    "drum-banger",
+    "turnaround-promoter",
+    "glory-grabber",
+    "excuse-maker",
+    "detached-dictator",
+    "spreadsheet-jockey",
+    "platitude-peddler",
+    "knee-jerk-reactionary",
+    "regurgitator",
+)
+
+
+def known_attrs(types: set[str] | None = None) -> set[str]:
+    """Attribute names known for the given types (all types when None)."""
+    chosen = EVENT_TYPES if types is None else {t: EVENT_TYPES[t] for t in types if t in EVENT_TYPES}
+    return {name for attrs in chosen.values() for name in attrs}
