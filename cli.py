@@ -166,11 +166,10 @@ def rules_explain(rule_id: str, rules_dirs: Sequence[str]) -> None:
 @_guard
 def rules_validate(directories: Sequence[str]) -> None:
     """Load and compile every rule below DIRECTORIES; report all problems."""
-    from engine.lang.compiler import compile_rules
-    from engine.lang.loader import load_rules
+    from engine.api import prepare_rules
+    from engine.config import Settings
 
-    ruleset = load_rules(list(directories))
-    compiled = compile_rules(ruleset)
+    _, compiled = prepare_rules(list(directories), settings=Settings())
     click.echo(f"{len(compiled)} rule(s) valid")
 
 

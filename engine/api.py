@@ -8,7 +8,7 @@ from typing import Any, BinaryIO, Sequence
 
 from engine.backends.duckdb import DuckDBBackend
 from engine.config import Settings, read_config, resolve_overrides
-from engine.errors import InvalidInput, Problem
+from engine.errors import ConfigError, InvalidInput, Problem, RuleError
 from engine.findings import (
     SEVERITY_ORDER,
     Finding,
@@ -19,7 +19,7 @@ from engine.findings import (
 )
 from engine.ingest import LoadResult, load_events, write_rejects
 from engine.lang.compiler import CompiledRule, compile_rules
-from engine.lang.loader import RuleSet, default_rules_dir, load_rules
+from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 
 DEFAULT_MAX_EVIDENCE = 50
 
@@ -83,10 +83,21 @@ def prepare_rules(
     settings.sets = list(sets)
     directories = list(rules_dirs) if rules_dirs else [default_rules_dir()]
     directories += settings.extra_rules
-    ruleset = load_rules(directories)
-    overrides = resolve_overrides(settings, ruleset)
+    ruleset, problems = collect_rules(directories)
+    overrides: dict[str, dict[str, Any]] = {}
+    if not problems:  # overrides name rules, which must all have loaded to be checked
+        try:
+            overrides = resolve_overrides(settings, ruleset)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     enabled = {r.rule.id for r in ruleset.rules if r.rule.id not in settings.disable and r.rule.status != "deprecated"}
-    compiled = compile_rules(ruleset, overrides, only=enabled)
+    compiled: list[CompiledRule] = []
+    try:
+        compiled = compile_rules(ruleset, overrides, only=enabled)
+    except RuleError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise RuleError(problems)
     for rule in compiled:
         rule.severity_override = settings.severity.get(rule.id)
     return ruleset, compiled

@@ -133,7 +133,7 @@ def build_findings(rule: CompiledRule, rows: list[dict[str, Any]], *, max_eviden
         values: dict[str, Any] = dict(rule.params)
         values.update(metrics)
         values.update(
-            manager=row["manager"], rep=row.get("rep"), deal=row.get("deal"), actor=row.get("actor"),
+            manager=row["manager"], rep=row.get("rep"), deal=row.get("deal"),
             threshold=threshold, window_days=clean_number(round(days, 1)), windows=row.get("windows"),
             metric=clean_number(row.get("metric")), window_start=iso(start), window_end=iso(end),
         )

@@ -41,7 +41,7 @@ from engine.lang.params import coerce, parse_duration
 
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 _OP_CLASS = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE, "eq": exp.EQ, "ne": exp.NEQ}
-COMMON_NAMES = ("manager", "rep", "deal", "actor", "threshold", "window_days", "windows")
+COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,11 @@ def _interval(seconds: float) -> exp.Expression:
     return exp.Interval(this=exp.Literal.string(str(int(seconds))), unit=exp.var("SECOND"))
 
 
+def _q(name: str) -> str:
+    """A metric name as a quoted SQL identifier (names like 'order' are keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _cols(group: list[str], alias: str | None = None) -> str:
     return ", ".join(f"{alias}.{g}" if alias else g for g in group)
 
@@ -125,8 +130,8 @@ class _Compiler:
         self.prefix = f"sm_r{index}_"
 
     # -- helpers ---------------------------------------------------------------------------
-    def report(self, loc: tuple[Any, ...], message: str) -> None:
-        self.problems.append(self.loaded.problem(loc, message))
+    def report(self, loc: tuple[Any, ...], message: str, key: bool = False) -> None:
+        self.problems.append(self.loaded.problem(loc, message, key=key))
 
     def _params(self, overrides: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -135,6 +140,7 @@ class _Compiler:
                 values[name] = coerce(spec.type, spec.default)
             except ValueError as err:
                 self.report(("params", name, "default"), f"default of '{name}': {err}")
+                values[name] = None  # known but unusable: reported once, here
                 continue
             if spec.type in ("int", "float") and values[name] is not None:
                 self._check_bounds(name, values[name], ("params", name, "default"))
@@ -156,6 +162,8 @@ class _Compiler:
         if isinstance(value, str) and value.startswith("$"):
             name = value[1:]
             self.used.add(name)
+            if name in self.rule.params and self.params.get(name) is None:
+                return None  # its default was invalid, which is already reported
             if name not in self.params:
                 hint = difflib.get_close_matches(name, sorted(self.rule.params), n=1, cutoff=0.6)
                 tip = f" (did you mean '${hint[0]}'?)" if hint else ""
@@ -233,7 +241,7 @@ class _Compiler:
         self._check_message(compiled)
         for name in self.rule.params:
             if name not in self.used and not self._mentioned(name):
-                self.report(("params", name), f"parameter '{name}' is declared but never used")
+                self.report(("params", name), f"parameter '{name}' is declared but never used", key=True)
         if self.problems:
             raise CompileProblems(self.problems)
         return compiled
@@ -313,6 +321,7 @@ class _Compiler:
     @staticmethod
     def _window_agg(how: str, column: str) -> str:
         return {
+            "distinct": "NULL",  # rejected at compile time for sliding windows
             "count": f"SUM({column}) OVER sm_w",
             "sum": f"SUM({column}) OVER sm_w",
             "avg": f"AVG({column}) OVER sm_w",
@@ -364,9 +373,9 @@ class _Compiler:
             min_den = self.number(logic.min_denominator, loc + ("min_denominator",), integer=True)
             if min_den < 1:
                 self.report(loc + ("min_denominator",), "min_denominator must be at least 1 (a ratio over nothing is not evidence)")
-            gates.append(f"{num_name} >= {min_num}")  # volume: below it the pattern is simply absent
-            support.append(f"{den_name} >= {min_den}")  # below it the ratio means nothing
-            metric_expr = f"CAST({num_name} AS DOUBLE) / NULLIF({den_name}, 0)"
+            gates.append(f"{_q(num_name)} >= {min_num}")  # volume: below it the pattern is simply absent
+            support.append(f"{_q(den_name)} >= {min_den}")  # below it the ratio means nothing
+            metric_expr = f"CAST({_q(num_name)} AS DOUBLE) / NULLIF({_q(den_name)}, 0)"
             out.metric_name = "ratio"
             out.op = logic.op
             out.threshold = self.number(logic.value, loc + ("value",))
@@ -384,7 +393,7 @@ class _Compiler:
                     values[f"x_a{index}"] = a_sql
                     metrics.append((a_name, f"x_a{index}", a_how))
                     a_value = self.number(also.value, loc + ("also", index, "value"))
-                    gates.append(f"{a_name} {OP_SYMBOL[also.op]} {a_value}")
+                    gates.append(f"{_q(a_name)} {OP_SYMBOL[also.op]} {a_value}")
             else:  # match
                 how, value_sql, name = "count", exp.Literal.number(1), "count"
                 out.op = "gte"
@@ -397,11 +406,16 @@ class _Compiler:
                 metrics.insert(0, (name, "x_val", how))
             metrics.insert(0 if name == "count" else 1, ("count", "x_cnt", "count"))
             if min_events:
-                support.append(f"count >= {min_events}")
-            metric_expr = name
+                support.append(f'"count" >= {min_events}')
+            metric_expr = _q(name)
             out.metric_name = name
             prorated = how in ("count", "sum") and out.window.prorate
         out.metric_names = [m[0] for m in metrics] + (["ratio"] if out.metric_name == "ratio" else [])
+        seen: set[str] = set()
+        for metric_name in out.metric_names:
+            if metric_name in seen or metric_name in COMMON_NAMES or metric_name in ("metric", "window_start", "window_end"):
+                self.report(loc, f"metric name '{metric_name}' is used twice or is reserved; give it another name")
+            seen.add(metric_name)
         rows_sql = f"SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
         q = self._scoped(rows_sql, {"rows": rows}, values)
         self._windowed(out, q, metrics, metric_expr, support, prorated, evidence_filter, gates)
@@ -417,7 +431,7 @@ class _Compiler:
         win = out.window
         names = [m[0] for m in metrics]
         if win.mode == "sliding":
-            aggs = ", ".join(f"{self._window_agg(how, 'q.' + col)} AS {name}" for name, col, how in metrics)
+            aggs = ", ".join(f"{self._window_agg(how, 'q.' + col)} AS {_q(name)}" for name, col, how in metrics)
             w_sql = (
                 f"SELECT {_cols(g, 'q')}, q.s_start, q.s_end, GREATEST(q.ts - :dur, q.s_start) AS w_start, "
                 f"q.ts AS w_end, 1.0 AS coverage, q.id AS anchor_id, q.x_cnt AS anchor, {aggs} "
@@ -447,7 +461,7 @@ class _Compiler:
                     f"WHERE GREATEST(t.p, u.s_start) < LEAST(t.p + {step}, u.s_end)"
                 )
                 covered = f"coverage >= {win.min_coverage}"
-            aggs = ", ".join(f"{self._agg(how, 'q.' + col)} AS {name}" for name, col, how in metrics)
+            aggs = ", ".join(f"{self._agg(how, 'q.' + col)} AS {_q(name)}" for name, col, how in metrics)
             w_sql = (
                 f"SELECT {_cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage, "
                 f"MIN(q.id) AS anchor_id, {aggs} FROM ({win_sql}) w LEFT JOIN {p}q q ON "
@@ -480,7 +494,7 @@ class _Compiler:
         g = self.group
         peak = {"gt": "sm_metric DESC", "gte": "sm_metric DESC", "lt": "sm_metric ASC", "lte": "sm_metric ASC"}.get(out.op, "w_start")
         part = _cols(g)
-        metric_cols = ", ".join(f"r.{n}" for n in names if n != "ratio")
+        metric_cols = ", ".join(f"r.{_q(n)}" for n in names if n != "ratio")
         marked = (
             f"SELECT *, CASE WHEN w_start <= MAX(w_end) OVER (PARTITION BY {part} ORDER BY w_start, w_end, anchor_id "
             f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS sm_new "
@@ -596,6 +610,7 @@ class _Compiler:
     def _absence(self, logic: AbsenceLogic, out: CompiledRule) -> None:
         loc = ("logic",)
         scope = self._scope_table(self.group)
+        out.metric_names = ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
         if scope is None:
             self.report(loc + ("group_by",), "absence rules group by manager or by manager and rep (the roster)")
             return

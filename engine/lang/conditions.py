@@ -38,6 +38,9 @@ _MONTHS = (
 _DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|eod|eow"
 
 
+_REPORTED = object()  # a value whose problem was already reported
+
+
 class CompileProblems(Exception):
     """Raised with every problem found while compiling one rule."""
 
@@ -50,7 +53,7 @@ class CompileProblems(Exception):
 class Context:
     """What a condition may refer to, and where to report problems."""
 
-    report: Callable[[tuple[Any, ...], str], None]
+    report: Callable[..., None]  # (loc, message, key=False)
     resolve: Callable[[Any, tuple[Any, ...]], Any]  # substitutes $params
     lists: dict[str, list[Any]]
     macros: dict[str, tuple[dict[str, Any], Any, tuple[Any, ...]]]
@@ -105,7 +108,7 @@ def field_expr(
                         f" (known: {', '.join('attrs.' + k for k in sorted(known))})" if known else ""
                     )
                     ctx.report(
-                        loc, f"unknown attribute '{name}' for {', '.join(sorted(types))}{tip}"
+                        loc, f"unknown attribute '{name}' for {', '.join(sorted(types))}{tip}", key=True
                     )
                     return None
             path = exp.Literal.string(f"$.{key}")
@@ -116,7 +119,7 @@ def field_expr(
         hint = difflib.get_close_matches(name, sorted(known_attrs(types)), n=1, cutoff=0.7)
         hint = [f"attrs.{h}" for h in hint]
     tip = f" (did you mean '{hint[0]}'?)" if hint else f" (fields: {', '.join(choices)})"
-    ctx.report(loc, f"unknown field '{name}'{tip}")
+    ctx.report(loc, f"unknown field '{name}'{tip}", key=True)
     return None
 
 
@@ -177,9 +180,9 @@ def _use_macro(value: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] |
     return exp.and_(*out) if out else exp.true()
 
 
-def _macro_reporter(ctx: Context, doc: Any, name: str) -> Callable[[tuple[Any, ...], str], None]:
-    def report(loc: tuple[Any, ...], message: str) -> None:
-        problem = doc.problem(loc, f"{message} (in macro '{name}')")
+def _macro_reporter(ctx: Context, doc: Any, name: str) -> Callable[..., None]:
+    def report(loc: tuple[Any, ...], message: str, key: bool = False) -> None:
+        problem = doc.problem(loc, f"{message} (in macro '{name}')", key=key)
         raise CompileProblems([problem])
 
     return report
@@ -193,7 +196,7 @@ def _resolve_value(value: Any, ctx: Context, loc: tuple[Any, ...]) -> Any:
             hint = difflib.get_close_matches(name, sorted(ctx.lists), n=1, cutoff=0.6)
             tip = f" (did you mean '@{hint[0]}'?)" if hint else ""
             ctx.report(loc, f"unknown list '@{name}'{tip}")
-            return []
+            return _REPORTED
         return list(ctx.lists[name])
     return value
 
@@ -204,7 +207,9 @@ def literal(value: Any) -> exp.Expression:
     if isinstance(value, (int, float)):
         return exp.Literal.number(value)
     if isinstance(value, datetime):
-        return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), "TIMESTAMP")
+        if value.tzinfo is not None:  # YAML datetimes may carry an offset; events are UTC
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     if isinstance(value, date):
         return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
     return exp.Literal.string(str(value))
@@ -241,6 +246,8 @@ def _compile_entry(
         return exp.true()
     column, kind = resolved
     spec = _resolve_value(spec, ctx, loc)
+    if spec is _REPORTED:
+        return exp.true()
     if isinstance(spec, dict):
         ops = spec
     elif isinstance(spec, list):
@@ -253,9 +260,11 @@ def _compile_entry(
         if op not in OPS:
             hint = difflib.get_close_matches(str(op), OPS, n=1, cutoff=0.5)
             tip = f" (did you mean '{hint[0]}'?)" if hint else f" (operators: {', '.join(OPS)})"
-            ctx.report(here, f"unknown operator '{op}'{tip}")
+            ctx.report(here, f"unknown operator '{op}'{tip}", key=True)
             continue
         value = _resolve_value(raw, ctx, here)
+        if value is _REPORTED:
+            continue
         if name == "type" and op in ("eq", "in"):
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, str) and item not in EVENT_TYPES and not item.startswith("x_"):
@@ -375,6 +384,8 @@ def compile_derived(
         return exp.func("COALESCE", exp.func("JSON_ARRAY_LENGTH", listed), exp.Literal.number(0))
     if how == "lexicon":
         words = _resolve_value(spec.words, ctx, loc + ("words",)) if spec.words is not None else None
+        if words is _REPORTED:
+            return None
         if not isinstance(words, list) or not words:
             ctx.report(loc + ("words",), "lexicon needs 'words': an @list or a list of words")
             return None
@@ -384,7 +395,7 @@ def compile_derived(
     actions = ctx.lists.get("action_words", list(DEFAULT_ACTION_WORDS))
     raw = exp.func("COALESCE", column, exp.Literal.string(""))
     patterns_lower = [
-        r"\d",                                  # numbers, amounts, percentages, times
+        r"\d+(?:[.,:]\d+)*",                    # numbers, amounts, percentages, times: one each
         rf"\b({_MONTHS}|{_DAYS})\b",            # dates and deadlines
         _words_pattern(actions),                 # concrete actions
     ]

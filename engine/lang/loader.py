@@ -67,6 +67,14 @@ def _yaml_files(directory: str) -> list[str]:
 
 def load_rules(directories: list[str]) -> RuleSet:
     """Load every rule and library file below ``directories``; raise RuleError listing all problems."""
+    ruleset, problems = collect_rules(directories)
+    if problems:
+        raise RuleError(problems)
+    return ruleset
+
+
+def collect_rules(directories: list[str]) -> tuple[RuleSet, list[Problem]]:
+    """Load what is valid and return it with the problems of the rest (for one-run reporting)."""
     ruleset = RuleSet()
     problems: list[Problem] = []
     first_seen: dict[str, str] = {}
@@ -104,10 +112,8 @@ def load_rules(directories: list[str]) -> RuleSet:
                 continue
             first_seen[rule_id] = loaded.path
             ruleset.rules.append(loaded)
-    if problems:
-        raise RuleError(problems)
     ruleset.rules.sort(key=lambda r: r.rule.id)
-    return ruleset
+    return ruleset, problems
 
 
 def _display(path: str) -> str:
@@ -157,8 +163,16 @@ def _validate(model: type[BaseModel], doc: Located, problems: list[Problem]) -> 
         return model.model_validate(doc.data)
     except ValidationError as exc:
         seen: set[tuple[Any, ...]] = set()
-        for error in exc.errors():
-            problem = _explain(model, doc, error)
+        errors = exc.errors()
+        stripped = [_strip_tags(tuple(e["loc"]), doc.data) for e in errors]
+        for error, loc in zip(errors, stripped):
+            # A union member that does not fit at all (a literal tried against a mapping)
+            # is noise when another member explains what is wrong inside the value.
+            if error["type"] in ("literal_error", "string_type", "bool_type") and any(
+                other != loc and other[: len(loc)] == loc for other in stripped
+            ):
+                continue
+            problem = _explain(model, doc, error, loc)
             marker = (problem.line, problem.col, problem.message)
             if marker not in seen:
                 seen.add(marker)
@@ -166,14 +180,30 @@ def _validate(model: type[BaseModel], doc: Located, problems: list[Problem]) -> 
         return None
 
 
-def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop the discriminator tag pydantic puts into locations of union members."""
+def _strip_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop the union-member tags pydantic puts into locations ('threshold', 'Window', ...).
+
+    A location part is kept only when it is a key or index of the data at that
+    point, so what remains is a path into the user's file.
+    """
     out: list[Any] = []
+    node = data
     for index, part in enumerate(loc):
-        if part in LOGIC_KINDS and index > 0 and loc[index - 1] == "logic":
-            continue
-        out.append(part)
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif index == len(loc) - 1 and isinstance(node, dict) and not _is_tag(part):
+            out.append(part)  # a missing or unknown key of this mapping
+        # else: a tag naming a union member
     return tuple(out)
+
+
+def _is_tag(part: Any) -> bool:
+    text = str(part)
+    return text in LOGIC_KINDS or text[:1].isupper() or "[" in text or text in ("str", "int", "float", "bool")
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -183,8 +213,7 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return text or "file"
 
 
-def _explain(model: type[BaseModel], doc: Located, error: Any) -> Problem:
-    loc = _strip_tags(tuple(error["loc"]))
+def _explain(model: type[BaseModel], doc: Located, error: Any, loc: tuple[Any, ...]) -> Problem:
     kind = error["type"]
     where = _dotted(loc)
     if kind == "extra_forbidden":

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Condition = dict[str, Any]
 Scalar = Union[str, int, float, bool]
-GroupField = Literal["manager", "rep", "deal", "actor"]
+GroupField = Literal["manager", "rep", "deal"]
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne"]
 ParamRef = str  # "$name" wherever a number or duration may stand
 
@@ -72,7 +72,7 @@ class Metric(Strict):
     avg: str | None = None
     max: str | None = None
     min: str | None = None
-    name: str | None = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Also(Strict):
@@ -127,7 +127,7 @@ class ThresholdLogic(Base):
 
 
 class Part(Strict):
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     where: Condition
 
 

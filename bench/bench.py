@@ -1,0 +1,137 @@
+"""Speed and memory of salesmirror against a floor measured in the same run.
+
+The floor is DuckDB reading the same JSONL into a table (typed columns, no
+validation): the least any JSONL-based pipeline must spend. Each phase runs in
+its own process so its peak memory is its own. Figures are printed as seconds,
+events/s and ratios to the floor; machines here are noisy, so compare ratios.
+
+    python bench/bench.py --events 1000000            # simulate about 1M events first
+    python bench/bench.py --file big.jsonl            # or measure an existing log
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FLOOR_COLUMNS = (
+    "{'id': 'VARCHAR', 'ts': 'VARCHAR', 'type': 'VARCHAR', 'actor': 'VARCHAR', 'actor_role': 'VARCHAR', "
+    "'manager': 'VARCHAR', 'rep': 'VARCHAR', 'deal': 'VARCHAR', 'attrs': 'JSON', 'source': 'JSON'}"
+)
+
+
+def phase_floor(path: str) -> dict[str, float]:
+    import duckdb
+
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(
+        f"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', columns={FLOOR_COLUMNS})",
+        [path],
+    )
+    rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def phase_ingest(path: str) -> dict[str, float]:
+    from engine.ingest import load_events
+
+    start = time.perf_counter()
+    loaded = load_events([path])
+    return {"seconds": time.perf_counter() - start, "rows": loaded.table.num_rows}
+
+
+def phase_check(path: str) -> dict[str, float]:
+    from engine.api import evaluate, prepare_rules
+    from engine.ingest import load_events
+
+    start = time.perf_counter()
+    _, compiled = prepare_rules()
+    loaded = load_events([path])
+    after_load = time.perf_counter()
+    report = evaluate(loaded, compiled)
+    end = time.perf_counter()
+    return {
+        "seconds": end - start,
+        "ingest_seconds": after_load - start,
+        "evaluate_seconds": end - after_load,
+        "rows": loaded.table.num_rows,
+        "findings": len(report.findings),
+        "rules": len(compiled),
+    }
+
+
+PHASES = {"floor": phase_floor, "ingest": phase_ingest, "check": phase_check}
+
+
+def run_phase(name: str, path: str) -> dict[str, float]:
+    """Run one phase in a fresh interpreter and return its figures and peak RSS."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--file", path],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def make_log(target_events: int, seed: int, directory: str) -> str:
+    from engine.simulate import simulate, write_simulation
+
+    # about 1,700 events per manager-day at the default mix is not known in advance: probe small
+    probe = simulate(managers=4, days=30, seed=seed)
+    per_manager_day = max(1.0, len(probe.events) / (4 * 30))
+    days = 90
+    managers = max(1, round(target_events / (per_manager_day * days)))
+    sim = simulate(managers=managers, days=days, seed=seed)
+    path = os.path.join(directory, f"bench-{managers}m-{days}d.jsonl")
+    write_simulation(sim, path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000, help="Simulate about this many events.")
+    parser.add_argument("--file", help="Measure this JSONL log instead of simulating one.")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="Runs per phase; the fastest is kept.")
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        sys.path.insert(0, ROOT)
+        figures = PHASES[args.phase](args.file)
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.file or make_log(args.events, args.seed, tmp)
+        size_mb = os.path.getsize(path) / 1e6
+        results = {}
+        for name in ("floor", "ingest", "check"):
+            runs = [run_phase(name, path) for _ in range(max(1, args.repeat))]
+            results[name] = min(runs, key=lambda r: r["seconds"])
+        floor = results["floor"]["seconds"]
+        rows = results["floor"]["rows"]
+        print(f"log: {path} ({rows:,} events, {size_mb:.0f} MB)")
+        print(f"{'phase':<22}{'seconds':>9}{'events/s':>12}{'x floor':>9}{'peak MB':>9}")
+        lines = [
+            ("floor: duckdb read", floor, results["floor"]["peak_rss_mb"]),
+            ("ingest (validate)", results["ingest"]["seconds"], results["ingest"]["peak_rss_mb"]),
+            ("check: ingest", results["check"]["ingest_seconds"], None),
+            ("check: evaluate", results["check"]["evaluate_seconds"], None),
+            ("check: total", results["check"]["seconds"], results["check"]["peak_rss_mb"]),
+        ]
+        for label, seconds, peak in lines:
+            peak_text = f"{peak:>9.0f}" if peak is not None else f"{'':>9}"
+            print(f"{label:<22}{seconds:>9.2f}{rows / seconds:>12,.0f}{seconds / floor:>9.2f}{peak_text}")
+        print(f"rules: {results['check']['rules']}, findings: {results['check']['findings']}")
+
+
+if __name__ == "__main__":
+    main()
