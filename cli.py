@@ -7,6 +7,7 @@ rules, config or usage. Errors go to stderr as ``file:line[:col]: message``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn, Sequence
 
@@ -171,6 +172,31 @@ def rules_validate(directories: Sequence[str]) -> None:
 
     _, compiled = prepare_rules(list(directories), settings=Settings())
     click.echo(f"{len(compiled)} rule(s) valid")
+
+
+@rules.command("test")
+@click.argument("cases", nargs=-1, type=click.Path(exists=True))
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(), help="Rule directory (default: the shipped rules).")
+@click.option("-k", "select", help="Only cases whose 'rule::name' contains this text.")
+@_guard
+def rules_test(cases: Sequence[str], rules_dirs: Sequence[str], select: str | None) -> None:
+    """Run rule test cases (default: fixtures/rules below the working directory)."""
+    from engine.rulecases import find_case_files, load_cases, run_case
+
+    paths = list(cases) or (["fixtures/rules"] if os.path.isdir("fixtures/rules") else [])
+    if not paths:
+        _fail("salesmirror: no case files given and no fixtures/rules directory here")
+    loaded = [case for path in find_case_files(paths) for case in load_cases(path)]
+    if select:
+        loaded = [case for case in loaded if select in case.id]
+    failed = 0
+    for case in loaded:
+        outcome = run_case(case, list(rules_dirs) or None)
+        mark = "ok  " if outcome.passed else "FAIL"
+        click.echo(f"{mark} {case.id}" + ("" if outcome.passed else f"\n     {case.path}:{case.line}: {outcome.detail}"))
+        failed += not outcome.passed
+    click.echo(f"{len(loaded) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
 @rules.command("schema")

@@ -31,6 +31,7 @@ from engine.lang.conditions import (
 from engine.lang.loader import LoadedRule, RuleSet
 from engine.lang.model import (
     AbsenceLogic,
+    ConcurrencyLogic,
     Metric,
     RatioLogic,
     SequenceLogic,
@@ -232,6 +233,8 @@ class _Compiler:
         try:
             if isinstance(logic, AbsenceLogic):
                 self._absence(logic, compiled)
+            elif isinstance(logic, ConcurrencyLogic):
+                self._concurrency(logic, compiled)
             elif isinstance(logic, SequenceLogic):
                 self._sequence(logic, compiled)
             else:
@@ -442,25 +445,7 @@ class _Compiler:
             w = _parse("SELECT * FROM (:w) x WHERE x.anchor = 1", {"w": w})
             covered = "TRUE"
         else:
-            scope = self._scope_table(g)
-            universe = (
-                f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {scope}" if scope
-                else f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {p}q"
-            )
-            if win.mode == "whole":
-                win_sql = f"SELECT {_cols(g, 'u')}, u.s_start, u.s_end, u.s_start AS w_start, u.s_end AS w_end, 1.0 AS coverage FROM ({universe}) u"
-                covered = f"(epoch(w_end) - epoch(w_start)) >= {win.min_days * 86400}"
-            else:
-                step = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH", "quarter": "INTERVAL 3 MONTH"}[win.unit]
-                win_sql = (
-                    f"SELECT {_cols(g, 'u')}, u.s_start, u.s_end, GREATEST(t.p, u.s_start) AS w_start, "
-                    f"LEAST(t.p + {step}, u.s_end) AS w_end, "
-                    f"(epoch(LEAST(t.p + {step}, u.s_end)) - epoch(GREATEST(t.p, u.s_start))) / "
-                    f"(epoch(t.p + {step}) - epoch(t.p)) AS coverage "
-                    f"FROM ({universe}) u CROSS JOIN UNNEST(generate_series(date_trunc('{win.unit}', u.s_start), u.s_end, {step})) AS t(p) "
-                    f"WHERE GREATEST(t.p, u.s_start) < LEAST(t.p + {step}, u.s_end)"
-                )
-                covered = f"coverage >= {win.min_coverage}"
+            win_sql, covered = self._fixed_windows(out)
             aggs = ", ".join(f"{self._agg(how, 'q.' + col)} AS {_q(name)}" for name, col, how in metrics)
             w_sql = (
                 f"SELECT {_cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage, "
@@ -469,6 +454,38 @@ class _Compiler:
                 f"GROUP BY {_cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage"
             )
             w = _parse(w_sql, {})
+        self._score(out, w, covered, metric_expr, support, gates or [], prorated)
+        names = names + (["ratio"] if out.metric_name == "ratio" else [])
+        self._islands(out, names, evidence_filter, inclusive=win.mode == "sliding")
+
+    def _fixed_windows(self, out: CompiledRule) -> tuple[str, str]:
+        """SQL of the whole or calendar windows of every group, and the 'covered' test."""
+        p, g, win = self.prefix, self.group, out.window
+        scope = self._scope_table(g)
+        universe = (
+            f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {scope}" if scope
+            else f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {p}q"
+        )
+        if win.mode == "whole":
+            win_sql = f"SELECT {_cols(g, 'u')}, u.s_start, u.s_end, u.s_start AS w_start, u.s_end AS w_end, 1.0 AS coverage FROM ({universe}) u"
+            return win_sql, f"(epoch(w_end) - epoch(w_start)) >= {win.min_days * 86400}"
+        step = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH", "quarter": "INTERVAL 3 MONTH"}[win.unit]
+        win_sql = (
+            f"SELECT {_cols(g, 'u')}, u.s_start, u.s_end, GREATEST(t.p, u.s_start) AS w_start, "
+            f"LEAST(t.p + {step}, u.s_end) AS w_end, "
+            f"(epoch(LEAST(t.p + {step}, u.s_end)) - epoch(GREATEST(t.p, u.s_start))) / "
+            f"(epoch(t.p + {step}) - epoch(t.p)) AS coverage "
+            f"FROM ({universe}) u CROSS JOIN UNNEST(generate_series(date_trunc('{win.unit}', u.s_start), u.s_end, {step})) AS t(p) "
+            f"WHERE GREATEST(t.p, u.s_start) < LEAST(t.p + {step}, u.s_end)"
+        )
+        return win_sql, f"coverage >= {win.min_coverage}"
+
+    def _score(
+        self, out: CompiledRule, w: exp.Expression, covered: str, metric_expr: str,
+        support: list[str], gates: list[str], prorated: bool,
+    ) -> None:
+        """Add the scored-windows stage (metric, threshold, covered, supported, fire) and the assessment."""
+        p = self.prefix
         threshold = f"{out.threshold} * coverage" if prorated else f"{out.threshold}"
         supported = " AND ".join(f"({s})" for s in support) if support else "TRUE"
         scored_sql = (
@@ -476,20 +493,85 @@ class _Compiler:
             f"({covered}) AS sm_covered, ({supported}) AS sm_supported FROM (:w) x"
         )
         scored = _parse(scored_sql, {"w": w})
-        gate = "".join(f" AND ({g})" for g in gates or [])
+        gate = "".join(f" AND ({condition})" for condition in gates)
         fire = f"sm_covered AND sm_supported{gate} AND sm_metric IS NOT NULL AND sm_metric {OP_SYMBOL[out.op]} sm_threshold"
         scored = _parse(f"SELECT *, COALESCE({fire}, FALSE) AS sm_fire FROM (:s) y", {"s": scored})
         out.stages.append((f"{p}w", scored))
-        inclusive = win.mode == "sliding"
-        self._islands(out, names + (["ratio"] if out.metric_name == "ratio" else []), evidence_filter, inclusive)
         out.assessment = _parse(
             f"SELECT manager, COUNT(*) AS windows, "
             f"SUM(CASE WHEN NOT sm_covered THEN 1 ELSE 0 END) AS partial, "
             f"SUM(CASE WHEN sm_covered AND NOT sm_supported THEN 1 ELSE 0 END) AS unsupported "
             f"FROM {p}w GROUP BY manager", {},
-        ) if win.mode != "sliding" else None
+        ) if out.window.mode != "sliding" else None
 
-    def _islands(self, out: CompiledRule, names: list[str], evidence_filter: str, inclusive: bool) -> None:
+    # -- concurrency -----------------------------------------------------------------------------
+    def _concurrency(self, logic: ConcurrencyLogic, out: CompiledRule) -> None:
+        """Items (deals) open per group, counted daily; a whole or calendar window measure."""
+        loc = ("logic",)
+        if out.window.mode == "sliding":
+            self.report(loc + ("window",), "concurrency needs a calendar or whole window")
+            return
+        key = logic.key
+        if key in self.group:
+            self.report(loc + ("key",), f"the key '{key}' cannot also be a group_by field")
+            return
+        base = logic.where
+        opened = self._filtered({"all": [base, logic.open.where]} if base else logic.open.where,
+                                loc + ("open", "where"), types_in(logic.open.where))
+        closed = self._filtered({"all": [base, logic.close.where]} if base else logic.close.where,
+                                loc + ("close", "where"), types_in(logic.close.where))
+        firsts = ", ".join(f"arg_min(o.{g}, o.ts) AS {g}" for g in self.group)
+        items = (
+            f"SELECT o.{key} AS item, MIN(o.ts) AS ts, arg_min(o.id, o.ts) AS id, {firsts} "
+            f"FROM (:opened) o WHERE o.{key} IS NOT NULL GROUP BY o.{key}"
+        )
+        spans = (
+            f"SELECT i.*, i.ts AS sm_ts, i.ts AS sm_ev_ts, (SELECT MIN(c.ts) FROM (:closed) c "
+            f"WHERE c.{key} = i.item AND c.ts >= i.ts) AS sm_end FROM ({items}) i"
+        )
+        rows = _parse(spans, {"opened": opened, "closed": closed})
+        q = self._scoped("SELECT * FROM (:rows) r", {"rows": rows},
+                         {"x_cnt": exp.Literal.number(1), "ts_end": exp.column("sm_end", table="e")})
+        # Items opened before the scope still count while open: re-attach them by group, not by ts.
+        p, g = self.prefix, self.group
+        out.stages.append((f"{p}q", q))
+        win_sql, covered = self._fixed_windows(out)
+        name = _q(logic.name)
+        days = (
+            f"SELECT w.*, t.d + INTERVAL 12 HOUR AS sample FROM ({win_sql}) w "
+            f"CROSS JOIN UNNEST(generate_series(date_trunc('day', w.w_start), w.w_end - INTERVAL 1 SECOND, INTERVAL 1 DAY)) AS t(d) "
+            f"WHERE t.d + INTERVAL 12 HOUR >= w.w_start AND t.d + INTERVAL 12 HOUR < w.w_end"
+        )
+        counted = (
+            f"SELECT {_cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample, COUNT(q.id) AS open_now "
+            f"FROM ({days}) d LEFT JOIN {p}o q ON {_join_on(g, 'q', 'd')} AND q.ts <= d.sample "
+            f"AND (q.ts_end IS NULL OR q.ts_end > d.sample) "
+            f"GROUP BY {_cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample"
+        )
+        measure = {"avg": "AVG", "max": "MAX", "min": "MIN"}[logic.measure]
+        w_sql = (
+            f"SELECT {_cols(g)}, s_start, s_end, w_start, w_end, coverage, CAST(NULL AS VARCHAR) AS anchor_id, "
+            f"{measure}(open_now) AS {name}, MAX(open_now) AS peak_open, COUNT(*) AS days "
+            f"FROM ({counted}) c GROUP BY {_cols(g)}, s_start, s_end, w_start, w_end, coverage"
+        )
+        # All items of the group, wherever they opened (the scope join above only keeps those opened in scope).
+        every_item = (
+            f"SELECT {_cols(g, 'r')}, r.ts, r.id, r.sm_end AS ts_end FROM (:rows) r "
+            f"WHERE {' AND '.join(f'r.{col} IS NOT NULL' for col in g)}"
+        )
+        out.stages.append((f"{p}o", _parse(every_item, {"rows": rows})))
+        out.op = logic.op
+        out.threshold = self.number(logic.value, loc + ("value",))
+        out.metric_name = logic.name
+        out.metric_names = [logic.name, "peak_open", "days"]
+        self._score(out, _parse(w_sql, {}), covered, name, [], [], prorated=False)
+        self._islands(out, out.metric_names, "", inclusive=False, source=f"{p}o",
+                      span="q.ts < f.f_end AND (q.ts_end IS NULL OR q.ts_end > f.f_start)")
+
+    def _islands(
+        self, out: CompiledRule, names: list[str], evidence_filter: str, inclusive: bool,
+        source: str | None = None, span: str | None = None,
+    ) -> None:
         p = self.prefix
         g = self.group
         peak = {"gt": "sm_metric DESC", "gte": "sm_metric DESC", "lt": "sm_metric ASC", "lte": "sm_metric ASC"}.get(out.op, "w_start")
@@ -513,9 +595,11 @@ class _Compiler:
         out.stages.append((f"{p}f", _parse(f"SELECT * FROM ({ranked}) r WHERE sm_rank = 1", {})))
         upper = "<=" if inclusive else "<"
         ev_filter = f" AND {evidence_filter}" if evidence_filter else ""
+        span = span or f"q.ts >= f.f_start AND q.ts {upper} f.f_end"
+        order = "q.ts, q.id" if source else "q.ev_ts, q.id"
         evidence = (
-            f"SELECT {_cols(g, 'f')}, f.f_start, ARRAY_AGG(q.id ORDER BY q.ev_ts, q.id) AS evidence "
-            f"FROM {p}f f JOIN {p}q q ON {_join_on(g, 'q', 'f')} AND q.ts >= f.f_start AND q.ts {upper} f.f_end{ev_filter} "
+            f"SELECT {_cols(g, 'f')}, f.f_start, ARRAY_AGG(q.id ORDER BY {order}) AS evidence "
+            f"FROM {p}f f JOIN {source or p + 'q'} q ON {_join_on(g, 'q', 'f')} AND {span}{ev_filter} "
             f"GROUP BY {_cols(g, 'f')}, f.f_start"
         )
         using = ", ".join(g + ["f_start"])
@@ -562,12 +646,18 @@ class _Compiler:
         if logic.absent:
             if logic.without is not None:
                 self.report(loc + ("without",), "'without' cannot be combined with 'absent'")
+            after = "(b.ts > a.ts OR (b.ts = a.ts AND a.id < b.id))"
+            if logic.before is not None:
+                holes["before"] = _interval(self.duration(logic.before, loc + ("before",)))
+                after = "b.ts >= a.ts - :before AND b.id <> a.id"
             rows = (
                 "SELECT a.*, a.ts AS sm_ts, a.ts AS sm_ev_ts, 1 AS x_cnt FROM (:a) a CROSS JOIN sm_span sp "
-                "WHERE a.ts + :within <= sp.span_end AND NOT EXISTS (SELECT 1 FROM (:b) b WHERE "
-                "(b.ts > a.ts OR (b.ts = a.ts AND a.id < b.id)) AND b.ts - a.ts <= :within AND :joincond)"
+                f"WHERE a.ts + :within <= sp.span_end AND NOT EXISTS (SELECT 1 FROM (:b) b WHERE "
+                f"{after} AND b.ts - a.ts <= :within AND :joincond)"
             )
         else:
+            if logic.before is not None:
+                self.report(loc + ("before",), "'before' only applies with 'absent: true'")
             if logic.without is not None:
                 quiet_where = logic.without.where
                 c = self._filtered(quiet_where, loc + ("without", "where"), types_in(quiet_where))

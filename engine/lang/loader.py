@@ -17,7 +17,7 @@ from engine.errors import Problem, RuleError
 from engine.lang.model import Library, Rule
 from engine.lang.yamlpos import Located, YamlProblems, load_located
 
-LOGIC_KINDS = ("match", "threshold", "ratio", "sequence", "absence")
+LOGIC_KINDS = ("match", "threshold", "ratio", "sequence", "absence", "concurrency")
 
 
 @dataclass

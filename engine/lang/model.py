@@ -168,6 +168,11 @@ class SequenceLogic(Base):
     first_min: int | ParamRef = Field(1, description="The second step needs this many first steps before it.")
     absent: bool = Field(False, description="Fire when the second step does NOT follow in time.")
     without: Quiet | None = Field(None, description="The second step counts only after a quiet spell.")
+    before: str | None = Field(
+        None,
+        description="With absent: a second step up to this long BEFORE the first also answers it "
+        "(a plan already running).",
+    )
     op: Op = "gte"
     value: float | int | ParamRef = 1
 
@@ -177,8 +182,21 @@ class AbsenceLogic(Base):
     max_gap: str = Field(description="Longest tolerated gap without a qualifying event.")
 
 
+class ConcurrencyLogic(Base):
+    kind: Literal["concurrency"]
+    key: Literal["deal", "rep"] = Field("deal", description="What is open: one item per distinct key.")
+    open: Step = Field(description="Events showing the item is open; its first one opens it.")
+    close: Step = Field(description="Events that close the item (the first after it opened).")
+    measure: Literal["avg", "max", "min"] = Field(
+        "avg", description="Of the daily counts of open items in the window (sampled at noon UTC)."
+    )
+    name: str = Field("open_items", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    op: Op
+    value: float | int | ParamRef
+
+
 Logic = Annotated[
-    Union[MatchLogic, ThresholdLogic, RatioLogic, SequenceLogic, AbsenceLogic],
+    Union[MatchLogic, ThresholdLogic, RatioLogic, SequenceLogic, AbsenceLogic, ConcurrencyLogic],
     Field(discriminator="kind"),
 ]
 

@@ -1,0 +1,78 @@
+"""Precision and recall of the default rules on simulated organisations.
+
+For each seed, a simulated org (every profile at least once) is checked with
+the shipped rules; a manager counts as flagged for a trait or practice when
+any rule of that trait fires for them. Labels say what each manager really
+does. Healthy look-alikes must be flagged for nothing.
+
+    python bench/accuracy.py --seeds 1 2 3 --managers 25 --days 90
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from engine.api import evaluate, prepare_rules  # noqa: E402  (path set above)
+from engine.ingest import load_events  # noqa: E402
+from engine.simulate import simulate, write_simulation  # noqa: E402
+
+
+def score(seeds: list[int], managers: int, days: int, verbose: bool) -> dict[str, dict[str, int]]:
+    _, compiled = prepare_rules()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
+    lookalike_hits: list[str] = []
+    for seed in seeds:
+        sim = simulate(managers=managers, days=days, seed=seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "events.jsonl")
+            write_simulation(sim, path)
+            report = evaluate(load_events([path]), compiled)
+        flagged: dict[str, set[str]] = defaultdict(set)
+        for finding in report.findings:
+            flagged[finding.manager].add(finding.trait)
+        for manager, label in sorted(sim.labels["managers"].items()):
+            truth = set(label["traits"]) | set(label["practices"])
+            got = flagged.get(manager, set())
+            for trait in truth | got:
+                if trait in truth and trait in got:
+                    counts[trait]["tp"] += 1
+                elif trait in got:
+                    counts[trait]["fp"] += 1
+                    if label.get("lookalike") or label["profile"] == "healthy":
+                        lookalike_hits.append(f"seed {seed} {manager} ({label['profile']}): {trait}")
+                    if verbose:
+                        print(f"  FP seed {seed} {manager} {label['profile']}: {trait}")
+                else:
+                    counts[trait]["fn"] += 1
+                    if verbose:
+                        print(f"  FN seed {seed} {manager} {label['profile']}: {trait}")
+    print(f"{'trait / practice':<24}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}")
+    for trait in sorted(counts):
+        c = counts[trait]
+        precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
+        recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
+        print(f"{trait:<24}{c['tp']:>5}{c['fp']:>5}{c['fn']:>5}{precision:>11.2f}{recall:>8.2f}")
+    print(f"healthy managers and look-alikes flagged: {len(lookalike_hits)}")
+    for hit in lookalike_hits:
+        print(f"  {hit}")
+    return dict(counts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--managers", type=int, default=25)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    score(args.seeds, args.managers, args.days, args.verbose)
+
+
+if __name__ == "__main__":
+    main()
