@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -114,6 +115,31 @@ def check(
 
 def _no_style(text: str, **_: Any) -> str:
     return text
+
+
+@main.command()
+@click.option("--managers", type=click.IntRange(1), default=25, show_default=True, help="Teams to simulate.")
+@click.option("--days", type=click.IntRange(1), default=90, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-01-05", show_default=True)
+@click.option("--profile", "profiles", multiple=True, help="Profile per manager, in turn (repeatable; default: a mix of all).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Events file (.jsonl or .jsonl.gz).")
+@click.option("--labels", type=click.Path(dir_okay=False), help="Ground truth per manager (default: OUTPUT with .labels.json).")
+@_guard
+def simulate(managers: int, days: int, seed: int, start: Any, profiles: Sequence[str], output: str, labels: str | None) -> None:
+    """Write a simulated org (teams, selling, coaching, messages) with known manager traits."""
+    from engine.simulate import PROFILES, write_simulation
+    from engine.simulate import simulate as run_simulation
+
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown:
+        _fail(f"salesmirror: unknown profile(s) {', '.join(unknown)}; known: {', '.join(PROFILES)}")
+    sim = run_simulation(managers=managers, days=days, seed=seed, start=start.date(), profiles=list(profiles) or None)
+    if labels is None:
+        base = output[:-3] if output.endswith(".gz") else output
+        labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"
+    write_simulation(sim, output, labels)
+    click.echo(f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}", err=True)
 
 
 @main.group()

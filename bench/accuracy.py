@@ -18,9 +18,9 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from engine.api import evaluate, prepare_rules  # noqa: E402  (path set above)
-from engine.ingest import load_events  # noqa: E402
-from engine.simulate import simulate, write_simulation  # noqa: E402
+from engine.api import evaluate, prepare_rules
+from engine.ingest import load_events
+from engine.simulate import simulate, write_simulation
 
 
 def score(seeds: list[int], managers: int, days: int, verbose: bool) -> dict[str, dict[str, int]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 from engine.backends.duckdb import DuckDBBackend
 from engine.config import Settings, read_config, resolve_overrides

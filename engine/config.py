@@ -120,11 +120,11 @@ def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[st
             text = f"{rule_id}.{name}: {err}"
             rule_problem(where(text), text)
             return
-        if spec.type in ("int", "float"):
-            if (spec.min is not None and typed < spec.min) or (spec.max is not None and typed > spec.max):
-                text = f"{rule_id}.{name}: {typed} is outside [{spec.min}, {spec.max}]"
-                rule_problem(where(text), text)
-                return
+        out_of_range = (spec.min is not None and typed < spec.min) or (spec.max is not None and typed > spec.max)
+        if spec.type in ("int", "float") and out_of_range:
+            text = f"{rule_id}.{name}: {typed} is outside [{spec.min}, {spec.max}]"
+            rule_problem(where(text), text)
+            return
         result.setdefault(rule_id, {})[name] = typed
 
     doc = settings.doc

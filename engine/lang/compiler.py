@@ -67,9 +67,9 @@ class CompiledRule:
     metric_names: list[str]
     op: str
     threshold: float
-    stages: list[tuple[str, exp.Expression]] = field(default_factory=list)
-    findings: exp.Expression | None = None
-    assessment: exp.Expression | None = None
+    stages: list[tuple[str, exp.Expr]] = field(default_factory=list)
+    findings: exp.Expr | None = None
+    assessment: exp.Expr | None = None
     prefix: str = ""
     severity_override: str | None = None
 
@@ -85,7 +85,7 @@ class CompiledRule:
 _TABLE_HOLE = re.compile(r"\(:(\w+)\)\s+(?:AS\s+)?(\w+)")
 
 
-def _parse(sql: str, holes: dict[str, exp.Expression]) -> exp.Expression:
+def _parse(sql: str, holes: dict[str, exp.Expr]) -> exp.Expr:
     """Parse a fixed SQL skeleton and fill its holes with AST nodes.
 
     ``:name`` holes take expressions; ``(:name) alias`` in a FROM or JOIN takes a
@@ -93,7 +93,7 @@ def _parse(sql: str, holes: dict[str, exp.Expression]) -> exp.Expression:
     """
     tree = sqlglot.parse_one(_TABLE_HOLE.sub(r"sm_hole_\1 AS \2", sql), read="duckdb")
 
-    def fill(node: exp.Expression) -> exp.Expression:
+    def fill(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name in holes:
             return holes[node.name].copy()
         if isinstance(node, exp.Table) and node.name.startswith("sm_hole_"):
@@ -104,7 +104,7 @@ def _parse(sql: str, holes: dict[str, exp.Expression]) -> exp.Expression:
     return tree.transform(fill)
 
 
-def _interval(seconds: float) -> exp.Expression:
+def _interval(seconds: float) -> exp.Expr:
     return exp.Interval(this=exp.Literal.string(str(int(seconds))), unit=exp.var("SECOND"))
 
 
@@ -209,14 +209,14 @@ class _Compiler:
     def compile(self) -> CompiledRule:
         self.used: set[str] = set()
         logic = self.rule.logic
-        group = list(logic.group_by)
+        group: list[str] = list(logic.group_by)
         if "manager" not in group:
             group.insert(0, "manager")
         self.group = group
         window = self._window(logic.window)
         base_types = types_in(logic.where)
-        self.derived_cols: dict[str, exp.Expression] = {}
-        self.derived_sql: dict[str, exp.Expression] = {}
+        self.derived_cols: dict[str, exp.Expr] = {}
+        self.derived_sql: dict[str, exp.Expr] = {}
         ctx = self.context()
         for name, spec in logic.derive.items():
             if name in ("id", "ts", "type", "actor", "manager", "rep", "deal", "attrs", "source"):
@@ -279,7 +279,7 @@ class _Compiler:
         return None
 
     # -- qualifying rows -----------------------------------------------------------------------
-    def _filtered(self, where: Any, loc: tuple[Any, ...], extra_types: set[str] | None = None) -> exp.Expression:
+    def _filtered(self, where: Any, loc: tuple[Any, ...], extra_types: set[str] | None = None) -> exp.Expr:
         """SELECT e.*, derived FROM sm_ev e WHERE <condition> (derived computed after a type pre-filter)."""
         ctx = self.context()
         types = types_in(where) or extra_types
@@ -292,7 +292,7 @@ class _Compiler:
             inner += " WHERE e.type IN :types"
         return _parse(f"SELECT * FROM ({inner}) e WHERE :cond", {**holes, "cond": cond})
 
-    def _metric_value(self, metric: Metric, loc: tuple[Any, ...], types: set[str] | None) -> tuple[str, exp.Expression, str]:
+    def _metric_value(self, metric: Metric, loc: tuple[Any, ...], types: set[str] | None) -> tuple[str, exp.Expr, str]:
         """(aggregate, per-event value SQL, default name) for a metric spec."""
         chosen = [k for k in ("count", "distinct", "sum", "avg", "max", "min") if getattr(metric, k)]
         if len(chosen) > 1:
@@ -332,7 +332,7 @@ class _Compiler:
             "min": f"MIN({column}) OVER sm_w",
         }[how]
 
-    def _scoped(self, rows_sql: str, holes: dict[str, exp.Expression], value_cols: dict[str, exp.Expression]) -> exp.Expression:
+    def _scoped(self, rows_sql: str, holes: dict[str, exp.Expr], value_cols: dict[str, exp.Expr]) -> exp.Expr:
         """Attach group keys and the led scope to qualifying rows; drop rows outside any scope."""
         scope = self._scope_table(self.group) or "sm_scopes_m"
         on = "s.manager = e.manager" + (" AND s.rep = e.rep" if scope == "sm_scopes_p" else "")
@@ -350,14 +350,14 @@ class _Compiler:
     def _aggregate(self, logic: Any, out: CompiledRule) -> None:
         loc = ("logic",)
         types = types_in(logic.where)
-        values: dict[str, exp.Expression] = {"x_cnt": exp.Literal.number(1)}
+        values: dict[str, exp.Expr] = {"x_cnt": exp.Literal.number(1)}
         metrics: list[tuple[str, str, str]] = []  # (name, aggregate sql over q column, how)
         support: list[str] = []  # unmet: the window is not assessed
         gates: list[str] = []  # unmet: assessed, and the pattern is not there
         where = logic.where
         evidence_filter = ""
         if isinstance(logic, RatioLogic):
-            def part(which: str, table: str | None) -> exp.Expression:
+            def part(which: str, table: str | None) -> exp.Expr:
                 where_part = getattr(logic, which).where
                 return compile_condition(
                     where_part, self.context(table), loc + (which, "where"), types_in(where_part) or types
@@ -419,12 +419,12 @@ class _Compiler:
             if metric_name in seen or metric_name in COMMON_NAMES or metric_name in ("metric", "window_start", "window_end"):
                 self.report(loc, f"metric name '{metric_name}' is used twice or is reserved; give it another name")
             seen.add(metric_name)
-        rows_sql = f"SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
+        rows_sql = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
         q = self._scoped(rows_sql, {"rows": rows}, values)
         self._windowed(out, q, metrics, metric_expr, support, prorated, evidence_filter, gates)
 
     def _windowed(
-        self, out: CompiledRule, q: exp.Expression, metrics: list[tuple[str, str, str]],
+        self, out: CompiledRule, q: exp.Expr, metrics: list[tuple[str, str, str]],
         metric_expr: str, support: list[str], prorated: bool, evidence_filter: str,
         gates: list[str] | None = None,
     ) -> None:
@@ -481,7 +481,7 @@ class _Compiler:
         return win_sql, f"coverage >= {win.min_coverage}"
 
     def _score(
-        self, out: CompiledRule, w: exp.Expression, covered: str, metric_expr: str,
+        self, out: CompiledRule, w: exp.Expr, covered: str, metric_expr: str,
         support: list[str], gates: list[str], prorated: bool,
     ) -> None:
         """Add the scored-windows stage (metric, threshold, covered, supported, fire) and the assessment."""
@@ -620,14 +620,14 @@ class _Compiler:
         a = self._filtered(first_where, loc + ("first", "where"), types_in(logic.first.where))
         b = self._filtered(then_where, loc + ("then", "where"), types_in(logic.then.where))
         within = self.duration(logic.within, loc + ("within",))
-        joins: list[exp.Expression] = []
+        joins: list[exp.Expr] = []
         for index, name in enumerate(logic.same):
             left = field_expr(name, self.context("a"), loc + ("same", index), types_in(logic.first.where))
             right = field_expr(name, self.context("b"), loc + ("same", index), types_in(logic.then.where))
             if left and right:
                 joins.append(exp.EQ(this=left[0], expression=right[0]))
         for index, pair in enumerate(logic.pairs):
-            sides = []
+            sides: list[exp.Expr | None] = []
             for side_name in ("left", "right"):
                 ref = getattr(pair, side_name)
                 step, _, path = ref.partition(".")
@@ -788,6 +788,6 @@ def compile_rules(
     return compiled
 
 
-def render(expression: exp.Expression, dialect: str = "duckdb") -> str:
+def render(expression: exp.Expr, dialect: str = "duckdb") -> str:
     return expression.sql(dialect=dialect)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -57,7 +58,7 @@ class Context:
     resolve: Callable[[Any, tuple[Any, ...]], Any]  # substitutes $params
     lists: dict[str, list[Any]]
     macros: dict[str, tuple[dict[str, Any], Any, tuple[Any, ...]]]
-    derived: dict[str, exp.Expression] = field(default_factory=dict)
+    derived: dict[str, exp.Expr] = field(default_factory=dict)
     table: str | None = None  # qualify columns with this alias (sequence steps)
     macro_stack: tuple[str, ...] = ()
 
@@ -83,7 +84,7 @@ def types_in(condition: Any) -> set[str] | None:
 
 def field_expr(
     name: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
-) -> tuple[exp.Expression, str] | None:
+) -> tuple[exp.Expr, str] | None:
     """SQL for a field path and its kind: 'envelope', 'ts', 'attr', 'source' or 'derived'."""
     if not isinstance(name, str):
         ctx.report(loc, f"field names must be strings, got {name!r}")
@@ -125,7 +126,7 @@ def field_expr(
 
 def compile_condition(
     condition: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None = None
-) -> exp.Expression:
+) -> exp.Expr:
     """A mapping of entries, all of which must hold."""
     if condition is None or condition == {}:
         return exp.true()
@@ -134,7 +135,7 @@ def compile_condition(
         return exp.true()
     if types is None:
         types = types_in(condition)
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for key, value in condition.items():
         here = loc + (key,)
         if key == "all" or key == "any":
@@ -154,9 +155,9 @@ def compile_condition(
     return exp.paren(exp.and_(*parts)) if len(parts) > 1 else parts[0]
 
 
-def _use_macro(value: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> exp.Expression:
+def _use_macro(value: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> exp.Expr:
     names = value if isinstance(value, list) else [value]
-    out: list[exp.Expression] = []
+    out: list[exp.Expr] = []
     for name in names:
         if name not in ctx.macros:
             hint = difflib.get_close_matches(str(name), sorted(ctx.macros), n=1, cutoff=0.6)
@@ -201,7 +202,7 @@ def _resolve_value(value: Any, ctx: Context, loc: tuple[Any, ...]) -> Any:
     return value
 
 
-def literal(value: Any) -> exp.Expression:
+def literal(value: Any) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Literal.string("true" if value else "false")
     if isinstance(value, (int, float)):
@@ -215,7 +216,7 @@ def literal(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def _typed(field_sql: exp.Expression, kind: str, sample: Any) -> exp.Expression:
+def _typed(field_sql: exp.Expr, kind: str, sample: Any) -> exp.Expr:
     """Cast JSON-extracted text to the type of the literal it is compared with."""
     if kind in ("attr", "source") and isinstance(sample, (int, float)) and not isinstance(sample, bool):
         return exp.TryCast(this=field_sql, to=exp.DataType.build("DOUBLE"))
@@ -240,7 +241,7 @@ def _ts_literal(value: Any) -> Any:
 
 def _compile_entry(
     name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
-) -> exp.Expression:
+) -> exp.Expr:
     resolved = field_expr(name, ctx, loc, types)
     if resolved is None:
         return exp.true()
@@ -254,7 +255,7 @@ def _compile_entry(
         ops = {"in": spec}
     else:
         ops = {"eq": spec}
-    out: list[exp.Expression] = []
+    out: list[exp.Expr] = []
     for op, raw in ops.items():
         here = loc + (op,) if isinstance(spec, dict) else loc
         if op not in OPS:
@@ -280,9 +281,9 @@ def _compile_entry(
 
 
 def _leaf(
-    op: str, column: exp.Expression, kind: str, value: Any, ctx: Context,
+    op: str, column: exp.Expr, kind: str, value: Any, ctx: Context,
     loc: tuple[Any, ...], types: set[str] | None,
-) -> exp.Expression | None:
+) -> exp.Expr | None:
     if kind == "ts" and op not in ("exists",):
         value = [_ts_literal(v) for v in value] if isinstance(value, list) else _ts_literal(value)
     if op in ("in", "not_in"):
@@ -327,11 +328,11 @@ def _leaf(
     rhs = literal(value)
     if kind in ("attr", "source") and isinstance(value, bool):
         rhs = exp.Literal.string("true" if value else "false")
-    cls = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}[op]
-    return cls(this=target, expression=rhs)
+    comparison: type[exp.Binary] = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}[op]
+    return comparison(this=target, expression=rhs)
 
 
-def _norm_text(column: exp.Expression) -> exp.Expression:
+def _norm_text(column: exp.Expr) -> exp.Expr:
     """Lower-case, punctuation to spaces, spaces collapsed: what 'nearly verbatim' compares."""
     lowered = exp.Lower(this=exp.func("COALESCE", column, exp.Literal.string("")))
     cleaned = exp.RegexpReplace(
@@ -341,7 +342,7 @@ def _norm_text(column: exp.Expression) -> exp.Expression:
     return exp.Trim(this=cleaned)
 
 
-def _count_matches(text: exp.Expression, pattern: str) -> exp.Expression:
+def _count_matches(text: exp.Expr, pattern: str) -> exp.Expr:
     return exp.func("LEN", exp.RegexpExtractAll(this=text, expression=exp.Literal.string(pattern)))
 
 
@@ -352,7 +353,7 @@ def _words_pattern(words: list[Any]) -> str:
 
 def compile_derived(
     name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
-) -> exp.Expression | None:
+) -> exp.Expr | None:
     """SQL for one ``derive`` entry (a number per event)."""
     chosen = [k for k in ("similarity", "lexicon", "specificity", "length", "word_count") if getattr(spec, k) is not None]
     if len(chosen) != 1:
@@ -403,9 +404,9 @@ def compile_derived(
         r"\b[A-Z]{2,}[-_]?\d+\b",              # record ids such as OPP-1234
         r"[a-z,;:]\s+[A-Z][a-z]{2,}",           # proper nouns mid-sentence (accounts, people)
     ]
-    terms: list[exp.Expression] = [_count_matches(text, p) for p in patterns_lower]
+    terms: list[exp.Expr] = [_count_matches(text, p) for p in patterns_lower]
     terms += [_count_matches(raw, p) for p in patterns_raw]
-    total: exp.Expression = terms[0]
+    total: exp.Expr = terms[0]
     for term in terms[1:]:
         total = exp.Add(this=total, expression=term)
     return exp.paren(total)

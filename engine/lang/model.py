@@ -7,12 +7,12 @@ shape is still described in the published JSON Schema.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Condition = dict[str, Any]
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 GroupField = Literal["manager", "rep", "deal"]
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne"]
 ParamRef = str  # "$name" wherever a number or duration may stand
@@ -101,7 +101,7 @@ class DeriveSpec(Strict):
 class Base(Strict):
     where: Condition = Field(default_factory=dict)
     derive: dict[str, DeriveSpec] = Field(default_factory=dict)
-    group_by: list[GroupField] = Field(default_factory=lambda: ["manager"])
+    group_by: list[GroupField] = Field(default_factory=lambda: list[GroupField](["manager"]))
     window: Literal["whole"] | Window = "whole"
 
     @field_validator("group_by")
@@ -119,7 +119,7 @@ class MatchLogic(Base):
 
 class ThresholdLogic(Base):
     kind: Literal["threshold"]
-    metric: Metric = Field(default_factory=lambda: Metric(count=True))
+    metric: Metric = Field(default_factory=lambda: Metric(count=True, name=None))
     op: Op
     value: float | int | ParamRef
     min_events: int | ParamRef = 0
@@ -196,7 +196,7 @@ class ConcurrencyLogic(Base):
 
 
 Logic = Annotated[
-    Union[MatchLogic, ThresholdLogic, RatioLogic, SequenceLogic, AbsenceLogic, ConcurrencyLogic],
+    MatchLogic | ThresholdLogic | RatioLogic | SequenceLogic | AbsenceLogic | ConcurrencyLogic,
     Field(discriminator="kind"),
 ]
 

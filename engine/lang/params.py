@@ -71,7 +71,7 @@ def _from_text(kind: str, text: str) -> Any:
         if kind == "float":
             return float(text)
     except ValueError:
-        raise ValueError(f"expected {'an integer' if kind == 'int' else 'a number'}, got '{text}'")
+        raise ValueError(f"expected {'an integer' if kind == 'int' else 'a number'}, got '{text}'") from None
     if kind == "bool":
         lowered = text.strip().lower()
         if lowered in ("true", "yes", "1", "on"):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
-from typing import Callable
 
 from engine.api import Report
 from engine.findings import SEVERITY_ORDER, Finding
@@ -60,13 +60,13 @@ def render_text(report: Report, *, style: Style = _plain, with_origins: bool = F
     if report.not_assessed:
         hint = "" if verbose else " (-v for reasons)"
         lines.append(style(f"Not assessed, for too little data or too short a tenure to judge fairly{hint}:", bold=True))
-        for manager, group in groupby(report.not_assessed, key=lambda n: n.manager):
-            items = list(group)
+        for manager, unjudged in groupby(report.not_assessed, key=lambda n: n.manager):
+            skipped = list(unjudged)
             if verbose:
-                for item in items:
+                for item in skipped:
                     lines.append(f"  {manager}  {item.rule}: {item.not_assessed} of {item.windows} window(s); {item.reason}")
             else:
-                lines.append(f"  {manager}: {', '.join(item.rule for item in items)}")
+                lines.append(f"  {manager}: {', '.join(item.rule for item in skipped)}")
         lines.append("")
     summary = report.summary()
     sev = summary["by_severity"]
