@@ -129,13 +129,13 @@ def test_load_bad_kind_with_suggestion(tmp_path: Path, monkeypatch: pytest.Monke
     text = good("t/kind").replace("kind: match", "kind: treshold")
     assert errors(tmp_path, monkeypatch, {"t/kind.yaml": text}) == [
         "rules/t/kind.yaml:6:9: logic.kind 'treshold' is not one of match, threshold, ratio, "
-        "sequence, absence (did you mean 'threshold'?)"]
+        "sequence, absence, concurrency (did you mean 'threshold'?)"]
 
 
 def test_load_missing_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/kind").replace("  kind: match\n", "")
     assert errors(tmp_path, monkeypatch, {"t/kind.yaml": text}) == [
-        "rules/t/kind.yaml:6:3: logic needs a 'kind' (match, threshold, ratio, sequence, absence)"]
+        "rules/t/kind.yaml:6:3: logic needs a 'kind' (match, threshold, ratio, sequence, absence, concurrency)"]
 
 
 def test_load_wrong_severity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -390,7 +390,7 @@ def test_all_problems_of_all_files_in_one_run_load(tmp_path: Path, monkeypatch: 
     assert errors(tmp_path, monkeypatch, files) == [
         "rules/a/one.yaml:8:8: invalid YAML: expected ',' or '}', but got ':'",
         "rules/b/two.yaml:6:9: logic.kind 'mach' is not one of match, threshold, ratio, sequence, "
-        "absence (did you mean 'match'?)",
+        "absence, concurrency (did you mean 'match'?)",
         "rules/c/three.yaml:1:1: missing required field 'advice'",
         "rules/c/three.yaml:4:11: severity: input should be 'low', 'medium' or 'high'",
         "rules/c/three.yaml:9:1: unknown field 'advise' in file (did you mean 'advice'?)",

@@ -53,8 +53,13 @@ _SOURCES: dict[str, tuple[str, str, str, float]] = {
 _ALPHABET = string.ascii_letters + string.digits
 
 
-def simulate(managers: int = 12, days: int = 90, seed: int = 1,
-             start: date = date(2026, 1, 5), profiles: list[str] | None = None) -> Simulation:
+def simulate(
+    managers: int = 12,
+    days: int = 90,
+    seed: int = 1,
+    start: date = date(2026, 1, 5),
+    profiles: list[str] | None = None,
+) -> Simulation:
     """Generate a log of ``managers`` teams over ``days`` days.
 
     ``profiles`` gives the profile of each manager in turn (cycled if shorter
@@ -153,7 +158,7 @@ def write_simulation(sim: Simulation, events_path: str, labels_path: str | None 
     if events_path.endswith(".gz"):
         buffer = io.BytesIO()
         # fixed mtime and no file name in the header keep the bytes reproducible
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as gz:
             gz.write(data)
         data = buffer.getvalue()
     with open(events_path, "wb") as fh:

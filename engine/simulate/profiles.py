@@ -58,19 +58,39 @@ EXTRA_PRACTICES: dict[str, tuple[str, ...]] = {
 # Order in which the default mix introduces non-healthy profiles: traits,
 # practice problems and look-alikes interleaved, so small mixes are varied.
 MIX_ORDER: tuple[str, ...] = (
-    "cheerleader", "celebrating-coach", "few-listens",
-    "drum-banger", "glory-grabber", "late-joiner",
-    "turnaround-promoter", "overloaded-reps", "excuse-maker",
-    "honest-forecaster", "detached-dictator", "new-manager",
-    "spreadsheet-jockey", "analyst-coach", "kpi-overload",
-    "platitude-peddler", "occasional-motivator", "avoids-performance",
-    "knee-jerk-reactionary", "measured-strategist", "even-split",
-    "regurgitator", "context-relayer", "product-meetings",
+    "cheerleader",
+    "celebrating-coach",
+    "few-listens",
+    "drum-banger",
+    "glory-grabber",
+    "late-joiner",
+    "turnaround-promoter",
+    "overloaded-reps",
+    "excuse-maker",
+    "honest-forecaster",
+    "detached-dictator",
+    "new-manager",
+    "spreadsheet-jockey",
+    "analyst-coach",
+    "kpi-overload",
+    "platitude-peddler",
+    "occasional-motivator",
+    "avoids-performance",
+    "knee-jerk-reactionary",
+    "measured-strategist",
+    "even-split",
+    "regurgitator",
+    "context-relayer",
+    "product-meetings",
 )
 assert sorted(MIX_ORDER) == sorted(PROFILES[1:])
 
 FOCUS_BASELINE: dict[str, float] = {
-    "skills": 0.35, "pipeline": 0.35, "product": 0.08, "morale": 0.08, "admin": 0.14,
+    "skills": 0.35,
+    "pipeline": 0.35,
+    "product": 0.08,
+    "morale": 0.08,
+    "admin": 0.14,
 }
 
 
@@ -128,7 +148,7 @@ def style_for(profile: str) -> Style:
             review_every_weeks=2,
             focus={"morale": 0.68, "skills": 0.14, "pipeline": 0.14, "admin": 0.04},
             focus_majority="morale",
-            morale_month=(16, 24),
+            morale_month=(18, 26),
         )
     if profile == "drum-banger":
         return replace(
@@ -196,7 +216,7 @@ def style_for(profile: str) -> Style:
             listens_month=(20, 30),
             ride_alongs_rep_month=(1.5, 3.5),
             coaching_month=(6, 10),
-            morale_month=(16, 24),
+            morale_month=(18, 26),
             focus={"skills": 0.35, "pipeline": 0.3, "morale": 0.25, "admin": 0.05, "product": 0.05},
         )
     if profile == "late-joiner":

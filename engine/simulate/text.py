@@ -6,9 +6,11 @@ reproducible. Two invariants matter to the detection rules and are tested:
 * a *specific* message (``specific_team``, ``specific_rep``, ``directive``)
   always contains a digit or a weekday name, and names an account, a number,
   a date or a concrete action;
-* a *slogan* never contains a digit, a weekday or month name, or a capital
-  letter after its first character, and is drawn from a grammar with hundreds
-  of thousands of combinations, so a rule cannot memorise the list.
+* a *slogan* never contains a digit, a weekday or month name, an account or
+  product name, or a concrete action word (send, call, email, book, update,
+  bring, today, tomorrow); capitals only start sentences. Slogans come from a
+  grammar with hundreds of thousands of combinations, so a rule cannot
+  memorise the list.
 """
 
 from __future__ import annotations
@@ -18,58 +20,154 @@ import re
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 TIMES = ("9am", "9:30", "10am", "10:30", "11am", "1pm", "2pm", "2:30", "3pm", "4pm", "4:30pm")
 
 ACCOUNTS = (
-    "Alderbank", "Brightwater Logistics", "Cobalt Freight", "Dunmore Health", "Everline Foods",
-    "Fairhaven Bank", "Granite Peak Energy", "Harborview Clinics", "Ironbridge Steel",
-    "Juniper Retail", "Kestrel Aviation", "Lakeshore Insurance", "Meridian Pharma",
-    "Northgate Telecom", "Oakridge Schools", "Pinecrest Hotels", "Quarry Labs", "Redfern Media",
-    "Silverline Rail", "Tidewater Ports", "Upland Dairy", "Vantage Mining", "Westbrook Mutual",
-    "Yellowpine Builders", "Zephyr Wind", "Ashgrove Council", "Bluefin Seafood", "Copperleaf Homes",
-    "Driftwood Outdoor", "Emberline Foundry", "Foxglove Cosmetics", "Glasshouse Studios",
-    "Hollowell Water", "Indigo Textiles", "Jetstream Couriers", "Kingsmead College",
-    "Larkspur Clinics", "Moorfield Chemicals", "Nettlebed Farms", "Orchard Street Bank",
+    "Alderbank",
+    "Brightwater Logistics",
+    "Cobalt Freight",
+    "Dunmore Health",
+    "Everline Foods",
+    "Fairhaven Bank",
+    "Granite Peak Energy",
+    "Harborview Clinics",
+    "Ironbridge Steel",
+    "Juniper Retail",
+    "Kestrel Aviation",
+    "Lakeshore Insurance",
+    "Meridian Pharma",
+    "Northgate Telecom",
+    "Oakridge Schools",
+    "Pinecrest Hotels",
+    "Quarry Labs",
+    "Redfern Media",
+    "Silverline Rail",
+    "Tidewater Ports",
+    "Upland Dairy",
+    "Vantage Mining",
+    "Westbrook Mutual",
+    "Yellowpine Builders",
+    "Zephyr Wind",
+    "Ashgrove Council",
+    "Bluefin Seafood",
+    "Copperleaf Homes",
+    "Driftwood Outdoor",
+    "Emberline Foundry",
+    "Foxglove Cosmetics",
+    "Glasshouse Studios",
+    "Hollowell Water",
+    "Indigo Textiles",
+    "Jetstream Couriers",
+    "Kingsmead College",
+    "Larkspur Clinics",
+    "Moorfield Chemicals",
+    "Nettlebed Farms",
+    "Orchard Street Bank",
 )
 PRODUCTS = (
-    "the analytics module", "the API tier", "the onboarding package", "Sync Pro",
-    "the compliance add-on", "the mobile app", "the reporting suite", "the data connector",
+    "the analytics module",
+    "the API tier",
+    "the onboarding package",
+    "Sync Pro",
+    "the compliance add-on",
+    "the mobile app",
+    "the reporting suite",
+    "the data connector",
 )
 COMPETITORS = ("Vexlo", "Norvana", "Quillstack", "Brightpath", "Cindral")
 SEGMENTS = (
-    "mid-market manufacturing", "enterprise healthcare", "public sector", "retail chains",
-    "financial services", "logistics", "higher education", "regional utilities",
+    "mid-market manufacturing",
+    "enterprise healthcare",
+    "public sector",
+    "retail chains",
+    "financial services",
+    "logistics",
+    "higher education",
+    "regional utilities",
 )
 THEMES = (
-    "cost savings", "risk reduction", "speed to value", "compliance", "customer experience",
-    "consolidating tools", "data quality",
+    "cost savings",
+    "risk reduction",
+    "speed to value",
+    "compliance",
+    "customer experience",
+    "consolidating tools",
+    "data quality",
 )
 REGIONS = ("northern", "coastal", "metro", "midlands", "west", "south-east")
 COACHING_TOPICS = (
-    "discovery questions", "objection handling", "value story", "negotiation", "qualification",
-    "demo flow", "closing", "pipeline hygiene", "account planning", "prospecting",
-    "multithreading", "pricing conversations",
+    "discovery questions",
+    "objection handling",
+    "value story",
+    "negotiation",
+    "qualification",
+    "demo flow",
+    "closing",
+    "pipeline hygiene",
+    "account planning",
+    "prospecting",
+    "multithreading",
+    "pricing conversations",
 )
 ROLEPLAY_TOPICS = (
-    "handling the 'send me a proposal' brush-off", "getting to the economic buyer",
-    "the 'we already have a tool' objection", "asking for the budget early",
+    "handling the 'send me a proposal' brush-off",
+    "getting to the economic buyer",
+    "the 'we already have a tool' objection",
+    "asking for the budget early",
     "closing for a next step",
 )
 KPI_NAMES = (
-    "win rate", "pipeline coverage", "average deal size", "sales cycle length",
-    "forecast accuracy", "quota attainment", "new opportunities created", "stage conversion",
-    "calls per day", "emails per day", "meetings booked", "CRM hygiene score", "discount rate",
-    "renewal rate", "net revenue retention", "demo-to-close rate", "lead response time",
-    "upsell revenue", "multi-year share", "activity score", "proposal turnaround",
-    "first-meeting rate", "partner-sourced pipeline", "average days in stage",
+    "win rate",
+    "pipeline coverage",
+    "average deal size",
+    "sales cycle length",
+    "forecast accuracy",
+    "quota attainment",
+    "new opportunities created",
+    "stage conversion",
+    "calls per day",
+    "emails per day",
+    "meetings booked",
+    "CRM hygiene score",
+    "discount rate",
+    "renewal rate",
+    "net revenue retention",
+    "demo-to-close rate",
+    "lead response time",
+    "upsell revenue",
+    "multi-year share",
+    "activity score",
+    "proposal turnaround",
+    "first-meeting rate",
+    "partner-sourced pipeline",
+    "average days in stage",
 )
 REPORT_NAMES = (
-    "pipeline by stage", "forecast vs commit", "activity summary", "win/loss by reason",
-    "commission statement", "quota attainment", "deal aging", "territory coverage",
-    "split reconciliation", "discount analysis", "rep leaderboard", "bookings by product",
+    "pipeline by stage",
+    "forecast vs commit",
+    "activity summary",
+    "win/loss by reason",
+    "commission statement",
+    "quota attainment",
+    "deal aging",
+    "territory coverage",
+    "split reconciliation",
+    "discount analysis",
+    "rep leaderboard",
+    "bookings by product",
 )
 LOSS_REASONS = (
     ("Chose a competitor", "competition"),
@@ -112,37 +210,40 @@ def _slots(rng: random.Random) -> dict[str, object]:
 SPECIFIC_TEAM = (
     "{acct} renewal: send the revised quote by {day}.",
     "Pipeline review moved to {time}, bring your top {n} deals.",
-    "Forecast call {day} at {time}: update close dates and next steps on everything over {k}k before then.",
-    "{acct} signed for {k}k, nice work. Write up what got their CFO over the line so we can reuse it on {acct2}.",
-    "Objection drill {day}: bring one pricing objection you heard this week and how you answered it.",
-    "We are at {pct}% of the quarter's gap closed with {n} weeks left; the rest sits in the {n2} deals in proposal.",
-    "Anyone with a deal in negotiation over {k}k: book 15 minutes with me before {day} to plan the close.",
-    "Loss review {day} {time}: {acct} went to {comp} on price; let's find where discovery missed the budget question.",
-    "Please fill in the qualification fields on every deal created after the {dom}th; {n2} of ours are still blank.",
-    "Bright spot from the {acct} call: minutes {m1} to {m2} show a great way to handle the security question.",
-    "{acct} and {acct2} both close this month: confirm the paper process with their procurement by {day}.",
-    "New pricing sheet is live: quotes above {k}k use the {pct}% multi-year discount, not the old table.",
-    "Coverage check: we need 3x for next quarter and we are at {cov}. Add two qualified opportunities each by {day}.",
+    ("Forecast call {day} at {time}: update close dates and next steps on everything over {k}k before then."),
+    ("{acct} signed for {k}k, nice work. Write up what got their CFO over the line so we can reuse it on {acct2}."),
+    ("Objection drill {day}: bring one pricing objection you heard this week and how you answered it."),
+    ("We are at {pct}% of the quarter's gap closed with {n} weeks left; the rest sits in the {n2} deals in proposal."),
+    ("Anyone with a deal in negotiation over {k}k: book 15 minutes with me before {day} to plan the close."),
+    (
+        "Loss review {day} {time}: {acct} went to {comp} on price; let's find where discovery "
+        "missed the budget question."
+    ),
+    ("Please fill in the qualification fields on every deal created after the {dom}th; {n2} of ours are still blank."),
+    ("Bright spot from the {acct} call: minutes {m1} to {m2} show a great way to handle the security question."),
+    ("{acct} and {acct2} both close this month: confirm the paper process with their procurement by {day}."),
+    ("New pricing sheet is live: quotes above {k}k use the {pct}% multi-year discount, not the old table."),
+    ("Coverage check: we need 3x for next quarter and we are at {cov}. Add two qualified opportunities each by {day}."),
     "Win-loss readout {day} at {time}: {n} wins and {n2} losses this month, most losses on timing.",
-    "{acct} wants a reference call with a {segment} customer before {day}; who can introduce {acct2}?",
+    ("{acct} wants a reference call with a {segment} customer before {day}; who can introduce {acct2}?"),
     "Role-play {day} {time}: {topic}. 20 minutes in pairs, I'll bring the scenarios.",
     "The close plan template is updated; use it for any deal closing before the {dom}th.",
     "Legal turnaround on contracts is {n} days this month, so send the {acct} redlines today.",
-    "{product} demo environment is down until {time} {day}; use the recorded walkthrough until then.",
-    "Team huddle {day} {time}: each of you walk us through one stalled deal and the next step you'll take.",
-    "{acct} procurement asked for {n} references and a security pack; I'll pull the pack together by {day}.",
-    "Next week's focus: get a confirmed decision date on the {n2} deals without one. We'll check progress {day}.",
-    "Shadowing slots for {day}: sit in on {acct}'s discovery call at {time} if you want to hear the new opener.",
-    "Price increase lands on the {dom}th: anything quoted before then at old prices needs signing by {day}.",
+    ("{product} demo environment is down until {time} {day}; use the recorded walkthrough until then."),
+    ("Team huddle {day} {time}: each of you walk us through one stalled deal and the next step you'll take."),
+    ("{acct} procurement asked for {n} references and a security pack; I'll pull the pack together by {day}."),
+    ("Next week's focus: get a confirmed decision date on the {n2} deals without one. We'll check progress {day}."),
+    ("Shadowing slots for {day}: sit in on {acct}'s discovery call at {time} if you want to hear the new opener."),
+    ("Price increase lands on the {dom}th: anything quoted before then at old prices needs signing by {day}."),
 )
 
 SPECIFIC_REP = (
     "On {acct}: ask about their budget cycle and loop in the solutions engineer by {day}.",
     "Your {acct} deal has had no activity for {n2} days. What's the next step? Let's talk {day}.",
-    "Good call with {acct} this morning. Next time confirm the decision date before the demo; 5 minutes on it {day}?",
+    ("Good call with {acct} this morning. Next time confirm the decision date before the demo; 5 minutes on it {day}?"),
     "Can you send me the mutual close plan for {acct} before our 1:1 on {day}?",
     "{acct} opened the proposal {n} times since {day}; worth a call today.",
-    "For {acct}, run the ROI calculator with their {k}k spend figure before the follow-up on {day}.",
+    ("For {acct}, run the ROI calculator with their {k}k spend figure before the follow-up on {day}."),
     "Nice job moving {acct} to negotiation. Get the procurement contact's name by {day}.",
     "Please update the close date on {acct}: it says the {dom}th but they told you next month.",
     "Before {day}, map who else at {acct} signs off above {k}k; we only know one contact.",
@@ -203,59 +304,173 @@ def activity_reminder(rng: random.Random) -> str:
 # slogans: a combinatorial grammar of truisms with nothing to act on
 
 _OPENERS = (
-    "", "remember:", "never forget:", "team,", "folks,", "at the end of the day,",
-    "here's the thing:", "always remember,", "bottom line:", "food for thought:",
-    "let's be clear:", "thought for the week:", "say it with me:", "truth is,",
-    "as they say,", "one more time:", "never lose sight of this:", "keep in mind,",
-    "quick reminder,", "people,",
+    "",
+    "remember:",
+    "never forget:",
+    "team,",
+    "folks,",
+    "at the end of the day,",
+    "here's the thing:",
+    "always remember,",
+    "bottom line:",
+    "food for thought:",
+    "let's be clear:",
+    "thought for the week:",
+    "say it with me:",
+    "truth is,",
+    "as they say,",
+    "one more time:",
+    "never lose sight of this:",
+    "keep in mind,",
+    "quick reminder,",
+    "people,",
 )
 _SUBJECTS = (
-    "success", "winning", "excellence", "greatness", "commitment", "attitude", "passion",
-    "hustle", "belief", "momentum", "focus", "ownership", "grit", "the right mindset",
-    "energy", "teamwork", "resilience", "drive", "consistency", "discipline", "confidence",
-    "hunger", "persistence", "a positive attitude",
+    "success",
+    "winning",
+    "excellence",
+    "greatness",
+    "commitment",
+    "attitude",
+    "passion",
+    "hustle",
+    "belief",
+    "momentum",
+    "focus",
+    "ownership",
+    "grit",
+    "the right mindset",
+    "energy",
+    "teamwork",
+    "resilience",
+    "drive",
+    "consistency",
+    "discipline",
+    "confidence",
+    "hunger",
+    "persistence",
+    "a positive attitude",
 )
 _PREDICATES = (
-    "is a journey, not a destination", "is a choice we make every day", "starts from within",
-    "never takes a day off", "is contagious", "is what separates good from great",
-    "comes to those who want it most", "is built one step at a time", "is the fuel of champions",
-    "is not given, it is earned", "makes the dream work", "opens every door", "is everything",
-    "is the name of the game", "wins championships", "lives outside the comfort zone",
-    "is the real difference", "turns obstacles into opportunities", "always finds a way",
-    "beats talent every time", "is a habit, not an act", "is the secret sauce",
-    "is what this team is made of", "never goes out of style",
+    "is a journey, not a destination",
+    "is a choice we make every day",
+    "starts from within",
+    "never takes a day off",
+    "is contagious",
+    "is what separates good from great",
+    "comes to those who want it most",
+    "is built one step at a time",
+    "is the fuel of champions",
+    "is not given, it is earned",
+    "makes the dream work",
+    "opens every door",
+    "is everything",
+    "is the name of the game",
+    "wins championships",
+    "lives outside the comfort zone",
+    "is the real difference",
+    "turns obstacles into opportunities",
+    "always finds a way",
+    "beats talent every time",
+    "is a habit, not an act",
+    "is the secret sauce",
+    "is what this team is made of",
+    "never goes out of style",
 )
 _CLOSERS = (
-    "", " Let's go!", " Believe it.", " Own it.", " Stay hungry.", " Keep pushing.",
-    " Make it happen.", " Think big.", " Dream bigger.", " Onward and upward!", " No excuses.",
-    " Eyes on the prize.", " Let's crush it.", " Bring the energy!", " You've got this.",
+    "",
+    " Let's go!",
+    " Believe it.",
+    " Own it.",
+    " Stay hungry.",
+    " Keep pushing.",
+    " Make it happen.",
+    " Think big.",
+    " Dream bigger.",
+    " Onward and upward!",
+    " No excuses.",
+    " Eyes on the prize.",
+    " Let's crush it.",
+    " Bring the energy!",
+    " You've got this.",
     " Stay positive.",
 )
-_GROUP_GOOD = ("winners", "great teams", "champions", "top performers", "real closers", "the best sellers")
+_GROUP_GOOD = (
+    "winners",
+    "great teams",
+    "champions",
+    "top performers",
+    "real closers",
+    "the best sellers",
+)
 _DO_GOOD = (
-    "find a way", "make their own luck", "never stop believing", "see opportunity everywhere",
-    "rise to the challenge", "focus on what they can control", "show up every day",
+    "find a way",
+    "make their own luck",
+    "never stop believing",
+    "see opportunity everywhere",
+    "rise to the challenge",
+    "focus on what they can control",
+    "show up every day",
     "outwork the competition",
 )
 _GROUP_BAD = ("everyone else", "average teams", "the rest", "ordinary players", "the competition")
 _DO_BAD = (
-    "find an excuse", "wait for luck", "give up too early", "see problems everywhere",
-    "complain about the weather", "make excuses", "stay in their comfort zone",
+    "find an excuse",
+    "wait for luck",
+    "give up too early",
+    "see problems everywhere",
+    "complain about the weather",
+    "make excuses",
+    "stay in their comfort zone",
 )
 _NOUNS = (
-    "success", "growth", "victory", "reward", "progress", "greatness", "glory", "achievement",
-    "excellence", "results",
+    "success",
+    "growth",
+    "victory",
+    "reward",
+    "progress",
+    "greatness",
+    "glory",
+    "achievement",
+    "excellence",
+    "results",
 )
 _COSTS = (
-    "sacrifice", "effort", "struggle", "commitment", "belief", "discipline", "hard work",
-    "risk", "resilience", "passion",
+    "sacrifice",
+    "effort",
+    "struggle",
+    "commitment",
+    "belief",
+    "discipline",
+    "hard work",
+    "risk",
+    "resilience",
+    "passion",
 )
 _THINGS = ("a job", "a number", "a transaction", "a task", "a sprint", "a game")
-_CALLINGS = ("a calling", "a mindset", "a way of life", "a marathon", "a relationship", "an attitude")
+_CALLINGS = (
+    "a calling",
+    "a mindset",
+    "a way of life",
+    "a marathon",
+    "a relationship",
+    "an attitude",
+)
 _ABSTRACT_ACTIONS = (
-    "dream big", "stay hungry", "think positive", "aim higher", "never settle", "believe in yourself",
-    "embrace the grind", "trust the process", "own your destiny", "play to win", "stay humble",
-    "keep the faith", "chase greatness", "be unstoppable",
+    "dream big",
+    "stay hungry",
+    "think positive",
+    "aim higher",
+    "never settle",
+    "believe in yourself",
+    "embrace the grind",
+    "trust the process",
+    "own your destiny",
+    "play to win",
+    "stay humble",
+    "keep the faith",
+    "chase greatness",
+    "be unstoppable",
 )
 
 
@@ -267,10 +482,7 @@ def slogan(rng: random.Random) -> str:
         body = f"{rng.choice(_SUBJECTS)} {rng.choice(_PREDICATES)}."
         text = f"{opener} {body}" if opener else body
     elif pattern == 2:
-        text = (
-            f"{rng.choice(_GROUP_GOOD)} {rng.choice(_DO_GOOD)}; "
-            f"{rng.choice(_GROUP_BAD)} {rng.choice(_DO_BAD)}."
-        )
+        text = f"{rng.choice(_GROUP_GOOD)} {rng.choice(_DO_GOOD)}; {rng.choice(_GROUP_BAD)} {rng.choice(_DO_BAD)}."
     elif pattern == 3:
         a, b = rng.choice(_NOUNS), rng.choice(_COSTS)
         text = f"{rng.choice(_OPENERS) or 'remember:'} there is no {a} without {b}."
@@ -292,84 +504,183 @@ EXEC_SOURCES = ("exec-cro", "exec-vp-sales", "exec-cfo", "exec-cmo", "exec-ceo")
 # the news means for this team and never quote the original.
 _RELAY_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "discounts": (
-        ("All discounts above {pct}% now require CFO approval, effective immediately.",
-         "Discount approvals over {pct}% move to the CFO starting today."),
-        ("Finance is tightening discount sign-off: past {pct}% it now goes to the CFO, which adds "
-         "about {n} days. That touches our {acct} and {acct2} quotes, so if you are above the line "
-         "on either, see me before {day} and we will rework the package instead of waiting on approval.",
-         "Short version of the finance note: big discounts now need the CFO, and that queue is slow. "
-         "For us it means building value earlier; for the {acct} deal I'd rather trade a longer term "
-         "than more price. Bring me your open quotes on {day} at {time} and we'll sort them."),
+        (
+            "All discounts above {pct}% now require CFO approval, effective immediately.",
+            "Discount approvals over {pct}% move to the CFO starting today.",
+        ),
+        (
+            (
+                "Finance is tightening discount sign-off: past {pct}% it now goes to the CFO, "
+                "which adds "
+                "about {n} days. That touches our {acct} and {acct2} quotes, so if you are above "
+                "the line "
+                "on either, see me before {day} and we will rework the package instead of waiting "
+                "on approval."
+            ),
+            (
+                "Short version of the finance note: big discounts now need the CFO, and that queue "
+                "is slow. "
+                "For us it means building value earlier; for the {acct} deal I'd rather trade a "
+                "longer term "
+                "than more price. Bring me your open quotes on {day} at {time} and we'll sort them."
+            ),
+        ),
     ),
     "launch": (
-        ("{product} launches on {month} {dom}; enablement sessions will follow.",
-         "We are launching {product} on {month} {dom}."),
-        ("The launch of {product} is set for {month} {dom}. It matters for {acct} and {acct2}, who "
-         "both asked for it, so hold their next meetings until after launch week. I'll run a "
-         "30-minute walkthrough {day} at {time} so nobody demos it cold.",
-         "Launch news: {product} goes live {month} {dom}. Don't promise it in current proposals "
-         "until pricing is out; for deals closing before then, position the existing tier and note "
-         "the upgrade path. Questions to me before {day}."),
+        (
+            "{product} launches on {month} {dom}; enablement sessions will follow.",
+            "We are launching {product} on {month} {dom}.",
+        ),
+        (
+            (
+                "The launch of {product} is set for {month} {dom}. It matters for {acct} and "
+                "{acct2}, who "
+                "both asked for it, so hold their next meetings until after launch week. I'll run "
+                "a "
+                "30-minute walkthrough {day} at {time} so nobody demos it cold."
+            ),
+            (
+                "Launch news: {product} goes live {month} {dom}. Don't promise it in current "
+                "proposals "
+                "until pricing is out; for deals closing before then, position the existing tier "
+                "and note "
+                "the upgrade path. Questions to me before {day}."
+            ),
+        ),
     ),
     "priorities": (
-        ("Our focus for the rest of the quarter is expansion revenue in existing accounts.",
-         "Leadership priority this quarter: expansion in the installed base."),
-        ("The company wants more growth from current customers this quarter. For our patch the "
-         "obvious candidates are {acct} and {acct2}, where usage has grown; each of you pick two "
-         "customers and book an account review before {day}. I'll help with the business cases.",
-         "Expansion is the company theme until quarter end. That doesn't mean dropping new logos, "
-         "but a renewal with an upsell counts double in the review, so check which of your "
-         "{n2} customers are near a tier limit and bring the list to Monday's meeting."),
+        (
+            "Our focus for the rest of the quarter is expansion revenue in existing accounts.",
+            "Leadership priority this quarter: expansion in the installed base.",
+        ),
+        (
+            (
+                "The company wants more growth from current customers this quarter. For our patch "
+                "the "
+                "obvious candidates are {acct} and {acct2}, where usage has grown; each of you "
+                "pick two "
+                "customers and book an account review before {day}. I'll help with the business "
+                "cases."
+            ),
+            (
+                "Expansion is the company theme until quarter end. That doesn't mean dropping new "
+                "logos, "
+                "but a renewal with an upsell counts double in the review, so check which of your "
+                "{n2} customers are near a tier limit and bring the list to Monday's meeting."
+            ),
+        ),
     ),
     "hygiene": (
-        ("Every open opportunity must have a next step and a realistic close date.",
-         "Reminder: all opportunities need a next step and an accurate close date."),
-        ("Leadership is auditing pipeline quality. Practically: anything with a close date in the "
-         "past or no next step will be flagged on {day}, and we have {n2} of those. Fix yours by "
-         "{time} {day}; if a deal has really stalled, tell me and we'll decide together whether to keep it.",
-         "Pipeline audit coming: they will look at next steps and stale close dates. Our weak spot "
-         "is deals sitting in proposal for more than {n} weeks. Please go through yours before "
-         "{day} and move what is real, close what isn't."),
+        (
+            "Every open opportunity must have a next step and a realistic close date.",
+            "Reminder: all opportunities need a next step and an accurate close date.",
+        ),
+        (
+            (
+                "Leadership is auditing pipeline quality. Practically: anything with a close date "
+                "in the "
+                "past or no next step will be flagged on {day}, and we have {n2} of those. Fix "
+                "yours by "
+                "{time} {day}; if a deal has really stalled, tell me and we'll decide together "
+                "whether to keep it."
+            ),
+            (
+                "Pipeline audit coming: they will look at next steps and stale close dates. Our "
+                "weak spot "
+                "is deals sitting in proposal for more than {n} weeks. Please go through yours "
+                "before "
+                "{day} and move what is real, close what isn't."
+            ),
+        ),
     ),
     "freeze": (
-        ("Hiring freeze until further notice; backfills need VP approval.",
-         "There is a hiring freeze; replacements require VP sign-off."),
-        ("There will be no new headcount for now. For us that means the {region} territory stays "
-         "split between the current team, so I'm moving {acct} to whoever has the lightest load and "
-         "will confirm on {day}. If your pipeline is over {n2} deals, tell me.",
-         "Headcount is frozen for the time being. We keep our open seat empty, so I'll take the "
-         "inbound leads for that patch myself until {month} and share anything qualified at the "
-         "{day} meeting. No change to your targets from this."),
+        (
+            "Hiring freeze until further notice; backfills need VP approval.",
+            "There is a hiring freeze; replacements require VP sign-off.",
+        ),
+        (
+            (
+                "There will be no new headcount for now. For us that means the {region} territory "
+                "stays "
+                "split between the current team, so I'm moving {acct} to whoever has the lightest "
+                "load and "
+                "will confirm on {day}. If your pipeline is over {n2} deals, tell me."
+            ),
+            (
+                "Headcount is frozen for the time being. We keep our open seat empty, so I'll take "
+                "the "
+                "inbound leads for that patch myself until {month} and share anything qualified at "
+                "the "
+                "{day} meeting. No change to your targets from this."
+            ),
+        ),
     ),
     "pricing": (
-        ("New list prices take effect on {month} {dom}.",
-         "Price list update goes live {month} {dom}."),
-        ("Prices go up on {month} {dom}, roughly {pct}% on the core tiers. Use it honestly: "
-         "customers like {acct} who are already close can sign at today's price. I'll check every "
-         "quote over {k}k on {day} to make sure we're not sandbagging deals into next month.",
-         "The price change on {month} {dom} gives us a real reason to ask for a decision now. For "
-         "renewals it only applies at the next term, so don't use it as pressure on {acct}. Updated "
-         "quote templates are in the shared folder from {day}."),
+        (
+            "New list prices take effect on {month} {dom}.",
+            "Price list update goes live {month} {dom}.",
+        ),
+        (
+            (
+                "Prices go up on {month} {dom}, roughly {pct}% on the core tiers. Use it honestly: "
+                "customers like {acct} who are already close can sign at today's price. I'll check "
+                "every "
+                "quote over {k}k on {day} to make sure we're not sandbagging deals into next month."
+            ),
+            (
+                "The price change on {month} {dom} gives us a real reason to ask for a decision "
+                "now. For "
+                "renewals it only applies at the next term, so don't use it as pressure on {acct}. "
+                "Updated "
+                "quote templates are in the shared folder from {day}."
+            ),
+        ),
     ),
     "forecast": (
-        ("Forecast accuracy is a priority this quarter; commits should land within {pct}% of actuals.",
-         "We need commits within {pct}% of actuals this quarter."),
-        ("Leadership will judge forecasts on accuracy, not optimism. So in our {day} call I'll ask "
-         "for evidence on anything you commit: a decision date the customer confirmed and a paper "
-         "process we know. {acct} is a good example of a deal that should be best case, not commit.",
-         "They want forecasts within {pct}% of what we actually book. Our last {n} months missed by "
-         "more than that, mostly on slips. Before {day}, mark each commit deal with who signs and "
-         "when; if you can't answer, it moves to best case."),
+        (
+            ("Forecast accuracy is a priority this quarter; commits should land within {pct}% of actuals."),
+            "We need commits within {pct}% of actuals this quarter.",
+        ),
+        (
+            (
+                "Leadership will judge forecasts on accuracy, not optimism. So in our {day} call "
+                "I'll ask "
+                "for evidence on anything you commit: a decision date the customer confirmed and a "
+                "paper "
+                "process we know. {acct} is a good example of a deal that should be best case, not "
+                "commit."
+            ),
+            (
+                "They want forecasts within {pct}% of what we actually book. Our last {n} months "
+                "missed by "
+                "more than that, mostly on slips. Before {day}, mark each commit deal with who "
+                "signs and "
+                "when; if you can't answer, it moves to best case."
+            ),
+        ),
     ),
     "partners": (
-        ("Partner-sourced deals now count toward quota.",
-         "We are expanding the partner program; partner deals count for quota."),
-        ("Partner deals now count toward your number. In our region that's mainly the {region} "
-         "resellers; {acct} came in that way last quarter. I'll set up intros on {day} for anyone "
-         "who wants them; register deals in the partner portal within {n} days or they won't count.",
-         "From now on partner-sourced business counts for quota. It won't change much for {acct}-"
-         "size deals, but for small accounts under {k}k it may be faster to hand over to a partner. "
-         "Let's agree which ones at {time} {day}."),
+        (
+            "Partner-sourced deals now count toward quota.",
+            "We are expanding the partner program; partner deals count for quota.",
+        ),
+        (
+            (
+                "Partner deals now count toward your number. In our region that's mainly the "
+                "{region} "
+                "resellers; {acct} came in that way last quarter. I'll set up intros on {day} for "
+                "anyone "
+                "who wants them; register deals in the partner portal within {n} days or they "
+                "won't count."
+            ),
+            (
+                "From now on partner-sourced business counts for quota. It won't change much for "
+                "{acct}-"
+                "size deals, but for small accounts under {k}k it may be faster to hand over to a "
+                "partner. "
+                "Let's agree which ones at {time} {day}."
+            ),
+        ),
     ),
 }
 
@@ -394,8 +705,16 @@ def relay_with_context(rng: random.Random, topic: str, slots: dict[str, object])
     return rng.choice(_RELAY_TOPICS[topic][1]).format(**merged)
 
 
-_TRIVIAL_PREFIXES = ("FYI: ", "Fwd: ", "FW: ", "fyi - ", "Please note: ", "From leadership: ",
-                     "See below. ", "Passing this on: ")
+_TRIVIAL_PREFIXES = (
+    "FYI: ",
+    "Fwd: ",
+    "FW: ",
+    "fyi - ",
+    "Please note: ",
+    "From leadership: ",
+    "See below. ",
+    "Passing this on: ",
+)
 
 
 def relay_trivial(rng: random.Random, original: str) -> str:
@@ -536,8 +855,11 @@ def miss_text(rng: random.Random, cause: str) -> str:
 
 
 _RECOGNITION = (
-    "Great discovery work on {acct}", "First to {n} meetings this month", "Closed {acct} ahead of plan",
-    "Helped a teammate with the {acct} demo", "Best forecast accuracy last month",
+    "Great discovery work on {acct}",
+    "First to {n} meetings this month",
+    "Closed {acct} ahead of plan",
+    "Helped a teammate with the {acct} demo",
+    "Best forecast accuracy last month",
     "Turned around the {acct} objection",
 )
 

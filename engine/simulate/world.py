@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any
 
 from . import text as T
 from .profiles import HEALTHY, Style, style_for
 
 # (seconds since window start, type, actor, actor_role, manager, rep, deal, attrs, seq)
-Raw = tuple[int, str, str, str, str, Optional[str], Optional[str], dict[str, Any], int]
+Raw = tuple[int, str, str, str, str, str | None, str | None, dict[str, Any], int]
 
 STAGES = ("qualification", "discovery", "proposal", "negotiation")
 STAGE_PROBABILITY = (0.1, 0.25, 0.5, 0.75)
@@ -31,7 +31,6 @@ OPS_ACTOR = "ops-salesops"
 BIG_DEAL = 60_000  # amount from which a late-joiner joins the late customer meetings
 STALE_SHARE = 0.06  # deals that go dark and should be disqualified
 PUSH_SHARE = 0.10  # live deals whose close date slips
-CONTACT_KINDS = ("1on1", "listen", "ride", "coach")
 
 
 class Calendar:
@@ -122,14 +121,42 @@ class Calendar:
 
 class Deal:
     __slots__ = (
-        "id", "rep", "account", "amount", "stage", "created", "close_day", "outcome",
-        "stage_days", "next_push", "pushes_left", "pushes", "dark_from", "last_contact",
-        "open", "owner_mgr", "lead", "decided", "disq_day", "self_close_day",
-        "last_stage_change", "joined", "manager_pushes",
+        "account",
+        "amount",
+        "close_day",
+        "created",
+        "dark_from",
+        "decided",
+        "disq_day",
+        "id",
+        "joined",
+        "last_contact",
+        "last_stage_change",
+        "lead",
+        "manager_pushes",
+        "next_push",
+        "open",
+        "outcome",
+        "owner_mgr",
+        "pushes",
+        "pushes_left",
+        "rep",
+        "self_close_day",
+        "stage",
+        "stage_days",
     )
 
-    def __init__(self, deal_id: str, rep: Rep, account: str, amount: int, stage: int,
-                 created: int, close_day: int, outcome: str) -> None:
+    def __init__(
+        self,
+        deal_id: str,
+        rep: Rep,
+        account: str,
+        amount: int,
+        stage: int,
+        created: int,
+        close_day: int,
+        outcome: str,
+    ) -> None:
         self.id = deal_id
         self.rep = rep
         self.account = account
@@ -156,8 +183,18 @@ class Deal:
 
 
 class Rep:
-    __slots__ = ("id", "index", "target_open", "deals", "skill", "territory", "attainment",
-                 "low", "plan_day", "deal_counter")
+    __slots__ = (
+        "attainment",
+        "deal_counter",
+        "deals",
+        "id",
+        "index",
+        "low",
+        "plan_day",
+        "skill",
+        "target_open",
+        "territory",
+    )
 
     def __init__(self, rep_id: str, index: int) -> None:
         self.id = rep_id
@@ -353,8 +390,7 @@ class Manager:
 
     def _plan_relay_modes(self, team: Team) -> None:
         """Decide which relays of a regurgitator still carry some context (about one in ten)."""
-        relays = [(d, i) for d, tasks in sorted(self.tasks.items())
-                  for i, t in enumerate(tasks) if t[0] == "relay"]
+        relays = [(d, i) for d, tasks in sorted(self.tasks.items()) for i, t in enumerate(tasks) if t[0] == "relay"]
         trivial = self.style.relay_mode == "trivial"
         with_context = set(team.rng.sample(range(len(relays)), len(relays) // 10)) if trivial else set()
         for n, (d, i) in enumerate(relays):
@@ -426,8 +462,9 @@ class Manager:
         count = rng.randint(*st.mandates)
         if not count:
             return
-        days = sorted([workdays[min(len(workdays) - 1, rng.randint(0, 5))]]
-                      + [rng.choice(workdays) for _ in range(count - 1)])
+        days = sorted(
+            [workdays[min(len(workdays) - 1, rng.randint(0, 5))]] + [rng.choice(workdays) for _ in range(count - 1)]
+        )
         targets: list[Rep | None] = [None]
         for i in range(1, count):
             if st.mandates_for_reps and (rng.random() < 0.5 or i == count - 1):
@@ -441,8 +478,7 @@ class Manager:
 class Team:
     """One team over the whole window."""
 
-    def __init__(self, number: int, profile: str, seed: int, cal: Calendar,
-                 out: list[Raw]) -> None:
+    def __init__(self, number: int, profile: str, seed: int, cal: Calendar, out: list[Raw]) -> None:
         self.number = number
         self.profile = profile
         self.cal = cal
@@ -468,8 +504,10 @@ class Team:
             if h >= cal.days - 1:
                 h = cal.snap_back(cal.days // 2)
             self.handover = h
-            self.managers = [Manager(f"{manager_id}-prev", HEALTHY, 0, h),
-                             Manager(manager_id, profile, h, cal.days)]
+            self.managers = [
+                Manager(f"{manager_id}-prev", HEALTHY, 0, h),
+                Manager(manager_id, profile, h, cal.days),
+            ]
         else:
             self.managers = [Manager(manager_id, profile, 0, cal.days)]
         self.glory_share = rng.uniform(0.4, 0.6)
@@ -491,9 +529,17 @@ class Team:
         whole = int(x)
         return whole + (1 if self.rng.random() < x - whole else 0)
 
-    def emit(self, secs: int, etype: str, actor: str, role: str, manager: str,
-             rep: str | None = None, deal: str | None = None,
-             attrs: dict[str, Any] | None = None) -> None:
+    def emit(
+        self,
+        secs: int,
+        etype: str,
+        actor: str,
+        role: str,
+        manager: str,
+        rep: str | None = None,
+        deal: str | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> None:
         self.out.append((secs, etype, actor, role, manager, rep, deal, attrs or {}, len(self.out)))
 
     def work_secs(self, d: int, lo: int = 8, hi: int = 18) -> int:
@@ -506,8 +552,7 @@ class Team:
         return self.managers[-1]
 
     def contactable(self, rep: Rep, d: int) -> list[Deal]:
-        return [dl for dl in rep.deals
-                if dl.open and not dl.owner_mgr and (dl.dark_from is None or d < dl.dark_from)]
+        return [dl for dl in rep.deals if dl.open and not dl.owner_mgr and (dl.dark_from is None or d < dl.dark_from)]
 
     # -- the run -------------------------------------------------------------
 
@@ -515,7 +560,7 @@ class Team:
         cal = self.cal
         for m in self.managers:
             m.plan(self)
-        results = dict((post, period) for period, post in cal.month_results())
+        results = {post: period for period, post in cal.month_results()}
         for d in range(cal.days):
             mgr = self.manager_on(d)
             if d == 0:
@@ -539,22 +584,45 @@ class Team:
 
     def start_roster(self, mgr: Manager) -> None:
         for i, rep in enumerate(self.reps):
-            self.emit(6 * HOUR + i * 60, "team_member_added", mgr.id, "manager", mgr.id,
-                      rep.id, None, {"role": "rep"})
+            self.emit(
+                6 * HOUR + i * 60,
+                "team_member_added",
+                mgr.id,
+                "manager",
+                mgr.id,
+                rep.id,
+                None,
+                {"role": "rep"},
+            )
 
     def hand_over(self, d: int) -> None:
         prev, new = self.managers
         reason = self.rng.choice(("promoted", "transferred"))
         for i, rep in enumerate(self.reps):
-            self.emit(d * DAY + 5 * HOUR + i * 10, "team_member_removed", prev.id, "manager",
-                      prev.id, rep.id, None, {"reason": reason})
-            self.emit(d * DAY + 5 * HOUR + 300 + i * 10, "team_member_added", new.id, "manager",
-                      new.id, rep.id, None, {"role": "rep"})
+            self.emit(
+                d * DAY + 5 * HOUR + i * 10,
+                "team_member_removed",
+                prev.id,
+                "manager",
+                prev.id,
+                rep.id,
+                None,
+                {"reason": reason},
+            )
+            self.emit(
+                d * DAY + 5 * HOUR + 300 + i * 10,
+                "team_member_added",
+                new.id,
+                "manager",
+                new.id,
+                rep.id,
+                None,
+                {"role": "rep"},
+            )
 
     # -- deals -----------------------------------------------------------------
 
-    def new_deal(self, rep: Rep, d: int, mgr: Manager, initial: bool = False,
-                 zombie: bool = False) -> Deal:
+    def new_deal(self, rep: Rep, d: int, mgr: Manager, initial: bool = False, zombie: bool = False) -> Deal:
         rng, cal = self.rng, self.cal
         rep.deal_counter += 1
         deal_id = f"opp-{self.number:03d}-{rep.index:02d}-{rep.deal_counter:04d}"
@@ -589,8 +657,9 @@ class Team:
         steps = final - stage
         if steps > 0:
             span = max(1, close - 2 - d)
-            dl.stage_days = sorted(cal.snap(d + 1 + (span * (i + 1)) // (steps + 1) + rng.randint(-2, 2))
-                                   for i in range(steps))
+            dl.stage_days = sorted(
+                cal.snap(d + 1 + (span * (i + 1)) // (steps + 1) + rng.randint(-2, 2)) for i in range(steps)
+            )
         if outcome in ("won", "lost") and rng.random() < PUSH_SHARE:
             dl.pushes_left = 2 if rng.random() < 0.2 else 1
             dl.next_push = max(d + 1, close - rng.randint(0, 3))
@@ -612,9 +681,21 @@ class Team:
             dl.lead = rng.randint(3, 12)
         rep.deals.append(dl)
         secs = d * DAY + (7 * HOUR + rng.randrange(HOUR) if initial else 8 * HOUR + rng.randrange(10 * HOUR))
-        self.emit(secs, "deal_created", rep.id, "rep", mgr.id, rep.id, deal_id,
-                  {"amount": amount, "stage": STAGES[stage], "close_date": cal.date_iso(close),
-                   "account": dl.account})
+        self.emit(
+            secs,
+            "deal_created",
+            rep.id,
+            "rep",
+            mgr.id,
+            rep.id,
+            deal_id,
+            {
+                "amount": amount,
+                "stage": STAGES[stage],
+                "close_date": cal.date_iso(close),
+                "account": dl.account,
+            },
+        )
         return dl
 
     def initial_deals(self, rep: Rep, mgr: Manager) -> None:
@@ -624,30 +705,49 @@ class Team:
         for _ in range(max(0, rep.target_open - zombies)):
             self.new_deal(rep, 0, mgr, initial=True)
 
-    def close(self, dl: Deal, d: int, mgr: Manager, won: bool, reason: tuple[str, str] | None = None,
-              secs: int | None = None) -> None:
+    def close(
+        self,
+        dl: Deal,
+        d: int,
+        mgr: Manager,
+        won: bool,
+        reason: tuple[str, str] | None = None,
+        secs: int | None = None,
+    ) -> None:
         dl.open = False
         when = secs if secs is not None else self.work_secs(d, 10, 17)
         rep = dl.rep
         if won:
             actor, role = (mgr.id, "manager") if dl.owner_mgr else (rep.id, "rep")
-            self.emit(when, "deal_closed_won", actor, role, mgr.id, rep.id, dl.id,
-                      {"amount": dl.amount})
+            self.emit(when, "deal_closed_won", actor, role, mgr.id, rep.id, dl.id, {"amount": dl.amount})
             self.recent_wins.append(dl)
             del self.recent_wins[:-20]
         else:
             text, category = reason or self.rng.choice(T.LOSS_REASONS)
-            self.emit(when, "deal_closed_lost", rep.id, "rep", mgr.id, rep.id, dl.id,
-                      {"reason": text, "reason_category": category})
+            self.emit(
+                when,
+                "deal_closed_lost",
+                rep.id,
+                "rep",
+                mgr.id,
+                rep.id,
+                dl.id,
+                {"reason": text, "reason_category": category},
+            )
 
     def progress_deals(self, rep: Rep, d: int, mgr: Manager) -> None:
-        rng, cal, st = self.rng, self.cal, self.style
+        rng, _cal, st = self.rng, self.cal, self.style
         for dl in rep.deals:
             if not dl.open:
                 continue
             if dl.disq_day is not None and dl.disq_day <= d:
-                self.close(dl, d, mgr, False, ("Disqualified in deal review: no customer engagement",
-                                               "disqualified"))
+                self.close(
+                    dl,
+                    d,
+                    mgr,
+                    False,
+                    ("Disqualified in deal review: no customer engagement", "disqualified"),
+                )
                 continue
             if dl.self_close_day is not None and dl.self_close_day <= d:
                 self.close(dl, d, mgr, False, ("Customer went dark", "no_decision"))
@@ -659,25 +759,59 @@ class Team:
                 old = dl.stage
                 dl.stage += 1
                 dl.last_stage_change = d
-                self.emit(step_secs, "deal_stage_changed", actor, role, mgr.id, rep.id, dl.id,
-                          {"from": STAGES[old], "to": STAGES[dl.stage],
-                           "probability": STAGE_PROBABILITY[dl.stage]})
+                self.emit(
+                    step_secs,
+                    "deal_stage_changed",
+                    actor,
+                    role,
+                    mgr.id,
+                    rep.id,
+                    dl.id,
+                    {
+                        "from": STAGES[old],
+                        "to": STAGES[dl.stage],
+                        "probability": STAGE_PROBABILITY[dl.stage],
+                    },
+                )
                 step_secs += 600
             if dl.next_push is not None and dl.next_push <= d and not dl.owner_mgr:
                 self.push(dl, d, mgr)
-            if (st.glory and dl.outcome == "won" and not dl.decided and dl.next_push is None
-                    and d >= dl.close_day - dl.lead and d < dl.close_day):
+            if (
+                st.glory
+                and dl.outcome == "won"
+                and not dl.decided
+                and dl.next_push is None
+                and d >= dl.close_day - dl.lead
+                and d < dl.close_day
+            ):
                 self.glory_decision(dl, d, mgr)
-            if (st.late_joiner and dl.amount >= BIG_DEAL and dl.stage >= 2
-                    and dl.outcome in ("won", "lost") and dl.close_day - 21 <= d < dl.close_day):
-                if rng.random() < 0.12 or (dl.joined == 0 and d >= dl.close_day - 2):
-                    dl.joined += 1
-                    dl.last_contact = d
-                    self.emit(self.work_secs(d, 9, 17), "meeting_held", rep.id, "rep", mgr.id, rep.id,
-                              dl.id, {"with_customer": True, "participants": [rep.id, mgr.id]})
+            if (
+                st.late_joiner
+                and dl.amount >= BIG_DEAL
+                and dl.stage >= 2
+                and dl.outcome in ("won", "lost")
+                and dl.close_day - 21 <= d < dl.close_day
+            ) and (rng.random() < 0.12 or (dl.joined == 0 and d >= dl.close_day - 2)):
+                dl.joined += 1
+                dl.last_contact = d
+                self.emit(
+                    self.work_secs(d, 9, 17),
+                    "meeting_held",
+                    rep.id,
+                    "rep",
+                    mgr.id,
+                    rep.id,
+                    dl.id,
+                    {"with_customer": True, "participants": [rep.id, mgr.id]},
+                )
             if dl.outcome in ("won", "lost") and d >= dl.close_day and dl.next_push is None:
-                self.close(dl, d, mgr, dl.outcome == "won",
-                           secs=d * DAY + 16 * HOUR + rng.randrange(2 * HOUR))
+                self.close(
+                    dl,
+                    d,
+                    mgr,
+                    dl.outcome == "won",
+                    secs=d * DAY + 16 * HOUR + rng.randrange(2 * HOUR),
+                )
         rep.deals = [dl for dl in rep.deals if dl.open]
 
     def push(self, dl: Deal, d: int, mgr: Manager) -> None:
@@ -689,8 +823,16 @@ class Team:
             new = cal.snap(max(old, d) + rng.randint(14, 35))
         by_manager = dl.outcome == "zombie" and dl.pushes in dl.manager_pushes
         actor, role = (mgr.id, "manager") if by_manager else (dl.rep.id, "rep")
-        self.emit(self.work_secs(d), "close_date_pushed", actor, role, mgr.id, dl.rep.id, dl.id,
-                  {"from": cal.date_iso(old), "to": cal.date_iso(new)})
+        self.emit(
+            self.work_secs(d),
+            "close_date_pushed",
+            actor,
+            role,
+            mgr.id,
+            dl.rep.id,
+            dl.id,
+            {"from": cal.date_iso(old), "to": cal.date_iso(new)},
+        )
         dl.pushes += 1
         dl.pushes_left -= 1
         dl.close_day = new
@@ -717,17 +859,34 @@ class Team:
         dl.owner_mgr = True
         rep = dl.rep
         secs = self.work_secs(d, 8, 12)
-        self.emit(secs, "deal_owner_changed", mgr.id, "manager", mgr.id, rep.id, dl.id,
-                  {"from": rep.id, "to": mgr.id, "to_role": "manager"})
+        self.emit(
+            secs,
+            "deal_owner_changed",
+            mgr.id,
+            "manager",
+            mgr.id,
+            rep.id,
+            dl.id,
+            {"from": rep.id, "to": mgr.id, "to_role": "manager"},
+        )
         later = [x for x in range(d + 1, dl.close_day) if self.cal.is_workday(x)]
         meet_day = rng.choice(later) if later else d
         meet_secs = self.work_secs(meet_day, 13, 17) if later else secs + HOUR
-        self.emit(meet_secs, "meeting_held", mgr.id, "manager", mgr.id, rep.id, dl.id,
-                  {"with_customer": True, "participants": [mgr.id]})
+        self.emit(
+            meet_secs,
+            "meeting_held",
+            mgr.id,
+            "manager",
+            mgr.id,
+            rep.id,
+            dl.id,
+            {"with_customer": True, "participants": [mgr.id]},
+        )
 
     def replenish(self, rep: Rep, d: int, mgr: Manager) -> None:
         rng = self.rng
-        open_count = sum(1 for dl in rep.deals if not dl.owner_mgr)
+        # deals the manager took over still carry the rep's name, so they still count
+        open_count = len(rep.deals)
         made = 0
         while open_count < rep.target_open and made < 3 and rng.random() < 0.7:
             self.new_deal(rep, d, mgr)
@@ -752,32 +911,63 @@ class Team:
                 outcome, duration = "no_answer", rng.randint(5, 30)
             if dl is not None:
                 dl.last_contact = d
-            emit(base + rng.randrange(36_000), "call_logged", rid, "rep", mid, rid,
-                 dl.id if dl else None, {"duration_s": duration, "outcome": outcome})
-        for _ in range(rng.randint(4, 12)):
+            emit(
+                base + rng.randrange(36_000),
+                "call_logged",
+                rid,
+                "rep",
+                mid,
+                rid,
+                dl.id if dl else None,
+                {"duration_s": duration, "outcome": outcome},
+            )
+        for _ in range(rng.randint(5, 13)):
             dl = rng.choice(live) if live and rng.random() < 0.7 else None
             if dl is not None:
                 dl.last_contact = d
             late = rng.random() < 0.03
-            secs = d * DAY + (18 * HOUR + rng.randrange(3 * HOUR) if late else 8 * HOUR
-                              + rng.randrange(36_000))
+            secs = d * DAY + (18 * HOUR + rng.randrange(3 * HOUR) if late else 8 * HOUR + rng.randrange(36_000))
             emit(secs, "email_sent", rid, "rep", mid, rid, dl.id if dl else None, {})
         r = rng.random()
         for _ in range(0 if r < 0.4 else 1 if r < 0.85 else 2):
             dl = rng.choice(live) if live and rng.random() < 0.85 else None
             if dl is not None:
                 dl.last_contact = d
-            emit(base + HOUR + rng.randrange(7 * HOUR), "meeting_held", rid, "rep", mid, rid,
-                 dl.id if dl else None, {"with_customer": True, "participants": [rid]})
+            emit(
+                base + HOUR + rng.randrange(7 * HOUR),
+                "meeting_held",
+                rid,
+                "rep",
+                mid,
+                rid,
+                dl.id if dl else None,
+                {"with_customer": True, "participants": [rid]},
+            )
         if rng.random() < 0.1 and len(self.reps) > 1:
             other = rng.choice([x for x in self.reps if x is not rep])
-            emit(base + rng.randrange(36_000), "meeting_held", rid, "rep", mid, rid, None,
-                 {"with_customer": False, "participants": [rid, other.id]})
+            emit(
+                base + rng.randrange(36_000),
+                "meeting_held",
+                rid,
+                "rep",
+                mid,
+                rid,
+                None,
+                {"with_customer": False, "participants": [rid, other.id]},
+            )
 
     def weekend(self, rep: Rep, d: int, mgr: Manager) -> None:
         if self.rng.random() < 0.05:
-            self.emit(d * DAY + 10 * HOUR + self.rng.randrange(8 * HOUR), "email_sent", rep.id,
-                      "rep", mgr.id, rep.id, None, {})
+            self.emit(
+                d * DAY + 10 * HOUR + self.rng.randrange(8 * HOUR),
+                "email_sent",
+                rep.id,
+                "rep",
+                mgr.id,
+                rep.id,
+                None,
+                {},
+            )
 
     # -- results, targets, plans -------------------------------------------------
 
@@ -792,10 +982,22 @@ class Team:
                     att = max(att, rng.uniform(0.72, 0.8))
             att = round(att, 3)
             rep.attainment.append(att)
-            self.emit(d * DAY + 6 * HOUR + i * 30, "quota_result", OPS_ACTOR, "ops", mgr.id, rep.id,
-                      None, {"period": period, "attainment": att})
-            due = (len(rep.attainment) >= 2 and rep.attainment[-1] < 0.7
-                   and rep.attainment[-2] < 0.7 and rep.plan_day is None)
+            self.emit(
+                d * DAY + 6 * HOUR + i * 30,
+                "quota_result",
+                OPS_ACTOR,
+                "ops",
+                mgr.id,
+                rep.id,
+                None,
+                {"period": period, "attainment": att},
+            )
+            due = (
+                len(rep.attainment) >= 2
+                and rep.attainment[-1] < 0.7
+                and rep.attainment[-2] < 0.7
+                and rep.plan_day is None
+            )
             if due and not st.avoid_performance:
                 rep.plan_day = self.cal.snap(d + rng.randint(1, 2))
                 self.pending_plans.append((rep.plan_day, rep))
@@ -815,8 +1017,16 @@ class Team:
                     amount += 5000
                 amounts.append(amount)
         for i, (rep, amount) in enumerate(zip(self.reps, amounts)):
-            self.emit(d * DAY + 9 * HOUR + i * 60, "target_assigned", mgr.id, "manager", mgr.id,
-                      rep.id, None, {"amount": amount, "period": period})
+            self.emit(
+                d * DAY + 9 * HOUR + i * 60,
+                "target_assigned",
+                mgr.id,
+                "manager",
+                mgr.id,
+                rep.id,
+                None,
+                {"amount": amount, "period": period},
+            )
 
     # -- the manager's day --------------------------------------------------------
 
@@ -829,74 +1039,195 @@ class Team:
             rep.plan_day = d
         for rep in self.plan_coaching:
             if rep.plan_day is not None and d > rep.plan_day and (d - rep.plan_day) % 7 == 0:
-                emit(self.work_secs(d), "coaching_session", mid, "manager", mid, rep.id, None,
-                     {"topic": "performance plan check-in"})
+                emit(
+                    self.work_secs(d),
+                    "coaching_session",
+                    mid,
+                    "manager",
+                    mid,
+                    rep.id,
+                    None,
+                    {"topic": "performance plan check-in"},
+                )
         for task in mgr.tasks.get(d, ()):
             kind = task[0]
             if kind == "kpi":
                 kpis = rng.sample(T.KPI_NAMES, rng.randint(*mgr.style.kpis))
-                emit(self.work_secs(d, 9, 11), "kpi_set", mid, "manager", mid, None, None, {"kpis": kpis})
+                emit(
+                    self.work_secs(d, 9, 11),
+                    "kpi_set",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"kpis": kpis},
+                )
             elif kind == "targets":
                 self.assign_targets(d, mgr, task[1])
             elif kind == "1on1":
                 slot = rng.randrange(16) * 1800
-                emit(d * DAY + 9 * HOUR + slot, "one_on_one_held", mid, "manager", mid, task[1].id,
-                     None, {"duration_min": rng.choice((20, 25, 30, 30, 45, 45, 60))})
+                emit(
+                    d * DAY + 9 * HOUR + slot,
+                    "one_on_one_held",
+                    mid,
+                    "manager",
+                    mid,
+                    task[1].id,
+                    None,
+                    {"duration_min": rng.choice((20, 25, 30, 30, 45, 45, 60))},
+                )
             elif kind in ("listen", "ride"):
                 rep = task[1]
                 live = self.contactable(rep, d)
                 deal = rng.choice(live).id if live and rng.random() < 0.6 else None
                 if kind == "listen":
-                    emit(self.work_secs(d), "call_listened", mid, "manager", mid, rep.id, deal,
-                         {"feedback_given": rng.random() < 0.85})
+                    emit(
+                        self.work_secs(d),
+                        "call_listened",
+                        mid,
+                        "manager",
+                        mid,
+                        rep.id,
+                        deal,
+                        {"feedback_given": rng.random() < 0.85},
+                    )
                 else:
                     emit(self.work_secs(d, 9, 16), "ride_along", mid, "manager", mid, rep.id, deal)
             elif kind == "coach":
-                emit(self.work_secs(d), "coaching_session", mid, "manager", mid, task[1].id, None,
-                     {"topic": rng.choice(T.COACHING_TOPICS)})
+                emit(
+                    self.work_secs(d),
+                    "coaching_session",
+                    mid,
+                    "manager",
+                    mid,
+                    task[1].id,
+                    None,
+                    {"topic": rng.choice(T.COACHING_TOPICS)},
+                )
             elif kind == "review":
                 self.review(d, mgr, self.reps)
             elif kind == "review_rep":
                 self.review(d, mgr, [task[1]])
             elif kind == "meeting":
-                emit(d * DAY + task[2] + rng.randrange(300), "team_meeting", mid, "manager", mid, None,
-                     None, {"focus": task[1]})
+                emit(
+                    d * DAY + task[2] + rng.randrange(300),
+                    "team_meeting",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"focus": task[1]},
+                )
             elif kind == "morale":
                 if rng.random() < 0.6:
-                    kind_ = rng.choices(("celebration", "contest", "party", "pep_talk", "offsite"),
-                                        (0.3, 0.25, 0.15, 0.25, 0.05))[0]
-                    emit(self.work_secs(d, 9, 18), "team_event", mid, "manager", mid, None, None,
-                         {"kind": kind_})
+                    kind_ = rng.choices(
+                        ("celebration", "contest", "party", "pep_talk", "offsite"),
+                        (0.3, 0.25, 0.15, 0.25, 0.05),
+                    )[0]
+                    emit(
+                        self.work_secs(d, 9, 18),
+                        "team_event",
+                        mid,
+                        "manager",
+                        mid,
+                        None,
+                        None,
+                        {"kind": kind_},
+                    )
                 else:
-                    emit(self.work_secs(d), "recognition_given", mid, "manager", mid,
-                         rng.choice(self.reps).id, None, {"reason": T.recognition_reason(rng)})
+                    emit(
+                        self.work_secs(d),
+                        "recognition_given",
+                        mid,
+                        "manager",
+                        mid,
+                        rng.choice(self.reps).id,
+                        None,
+                        {"reason": T.recognition_reason(rng)},
+                    )
             elif kind == "report":
-                emit(self.work_secs(d, 7, 19), "report_generated", mid, "manager", mid, None, None,
-                     {"report": rng.choice(T.REPORT_NAMES)})
+                emit(
+                    self.work_secs(d, 7, 19),
+                    "report_generated",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"report": rng.choice(T.REPORT_NAMES)},
+                )
             elif kind == "forecast":
-                commit = sum(dl.amount for rep in self.reps for dl in rep.deals
-                             if dl.open and dl.stage >= 2)
-                emit(self.work_secs(d, 7, 19), "forecast_updated", mid, "manager", mid, None, None,
-                     {"period": self.cal.quarter_of(d), "commit": int(commit * rng.uniform(0.3, 0.5))})
+                commit = sum(dl.amount for rep in self.reps for dl in rep.deals if dl.open and dl.stage >= 2)
+                emit(
+                    self.work_secs(d, 7, 19),
+                    "forecast_updated",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {
+                        "period": self.cal.quarter_of(d),
+                        "commit": int(commit * rng.uniform(0.3, 0.5)),
+                    },
+                )
             elif kind == "commission":
                 self.commission(d, mgr)
             elif kind == "alloc":
                 a, b = rng.sample(self.reps, 2) if len(self.reps) > 1 else (self.reps[0], self.reps[0])
-                emit(self.work_secs(d), "deal_allocation_changed", mid, "manager", mid, None, None,
-                     {"from": a.id, "to": b.id, "account": rng.choice(T.ACCOUNTS)})
+                emit(
+                    self.work_secs(d),
+                    "deal_allocation_changed",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"from": a.id, "to": b.id, "account": rng.choice(T.ACCOUNTS)},
+                )
             elif kind == "message":
                 self.message(d, mgr, task[1], task[2])
             elif kind == "relay":
                 topic, original, slots = T.exec_message(rng)
                 text = T.relay_trivial(rng, original) if task[1] else T.relay_with_context(rng, topic, slots)
-                emit(self.work_secs(d), "message_relayed", mid, "manager", mid, None, None,
-                     {"source": rng.choice(T.EXEC_SOURCES), "original_text": original, "text": text})
+                emit(
+                    self.work_secs(d),
+                    "message_relayed",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"source": rng.choice(T.EXEC_SOURCES), "original_text": original, "text": text},
+                )
             elif kind == "miss":
-                emit(self.work_secs(d), "forecast_miss_explained", mid, "manager", mid, None, None,
-                     {"period": task[1], "cause_category": task[2], "text": T.miss_text(rng, task[2])})
+                emit(
+                    self.work_secs(d),
+                    "forecast_miss_explained",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {
+                        "period": task[1],
+                        "cause_category": task[2],
+                        "text": T.miss_text(rng, task[2]),
+                    },
+                )
             elif kind == "strategy":
-                emit(self.work_secs(d, 8, 12), "strategy_changed", mid, "manager", mid, None, None,
-                     {"area": task[1], "summary": T.strategy_summary(rng, task[1])})
+                emit(
+                    self.work_secs(d, 8, 12),
+                    "strategy_changed",
+                    mid,
+                    "manager",
+                    mid,
+                    None,
+                    None,
+                    {"area": task[1], "summary": T.strategy_summary(rng, task[1])},
+                )
             elif kind == "mandate":
                 self.mandate(d, mgr, task[1])
 
@@ -905,11 +1236,14 @@ class Team:
         secs = d * DAY + 10 * HOUR
         for rep in reps:
             live = [dl for dl in rep.deals if dl.open and not dl.owner_mgr and dl.disq_day is None]
-            flagged = [dl for dl in live if dl.outcome == "stale" and dl.pushes >= 2
-                       and d - dl.last_contact >= 21]
+            flagged = [dl for dl in live if dl.outcome == "stale" and dl.pushes >= 2 and d - dl.last_contact >= 21]
             zombies = [dl for dl in live if dl.outcome == "zombie" and dl.pushes >= 1]
-            others = [dl for dl in live if dl.outcome in ("won", "lost")
-                      or (dl.outcome in ("stale", "zombie") and dl not in flagged and dl not in zombies)]
+            others = [
+                dl
+                for dl in live
+                if dl.outcome in ("won", "lost")
+                or (dl.outcome in ("stale", "zombie") and dl not in flagged and dl not in zombies)
+            ]
             k = min(len(others), rng.randint(*st.review_deals_per_rep))
             for dl in flagged + zombies + rng.sample(others, k):
                 if dl in flagged:
@@ -923,8 +1257,16 @@ class Team:
                     decision = "advance"
                 else:
                     decision = "continue"
-                self.emit(secs + rng.randrange(2 * HOUR), "deal_review", mgr.id, "manager", mgr.id,
-                          rep.id, dl.id, {"decision": decision})
+                self.emit(
+                    secs + rng.randrange(2 * HOUR),
+                    "deal_review",
+                    mgr.id,
+                    "manager",
+                    mgr.id,
+                    rep.id,
+                    dl.id,
+                    {"decision": decision},
+                )
 
     def commission(self, d: int, mgr: Manager) -> None:
         rng = self.rng
@@ -934,8 +1276,16 @@ class Team:
         dl = rng.choice(pool)
         helper = rng.choice([r for r in self.reps if r is not dl.rep] or [dl.rep])
         share = rng.choice((0.5, 0.6, 0.7, 0.75, 0.8))
-        self.emit(self.work_secs(d), "commission_split_adjusted", mgr.id, "manager", mgr.id,
-                  dl.rep.id, dl.id, {"split": {dl.rep.id: share, helper.id: round(1 - share, 2)}})
+        self.emit(
+            self.work_secs(d),
+            "commission_split_adjusted",
+            mgr.id,
+            "manager",
+            mgr.id,
+            dl.rep.id,
+            dl.id,
+            {"split": {dl.rep.id: share, helper.id: round(1 - share, 2)}},
+        )
 
     def message(self, d: int, mgr: Manager, audience: str, kind: str) -> None:
         rng = self.rng
@@ -950,17 +1300,39 @@ class Team:
             text = T.specific_team(rng)
         else:
             text = T.specific_rep(rng)
-        self.emit(self.work_secs(d), "message_sent", mgr.id, "manager", mgr.id,
-                  rep.id if rep else None, None, {"audience": audience, "text": text})
+        self.emit(
+            self.work_secs(d),
+            "message_sent",
+            mgr.id,
+            "manager",
+            mgr.id,
+            rep.id if rep else None,
+            None,
+            {"audience": audience, "text": text},
+        )
 
     def mandate(self, d: int, mgr: Manager, rep: Rep | None) -> None:
         rng = self.rng
-        metric, lo, hi, per = rng.choice((
-            ("calls", 40, 80, "day"), ("emails", 30, 60, "day"), ("meetings", 8, 15, "week"),
-            ("visits", 3, 6, "week"), ("calls", 200, 350, "week"), ("meetings", 30, 50, "month"),
-        ))
+        metric, lo, hi, per = rng.choice(
+            (
+                ("calls", 40, 80, "day"),
+                ("emails", 30, 60, "day"),
+                ("meetings", 8, 15, "week"),
+                ("visits", 3, 6, "week"),
+                ("calls", 200, 350, "week"),
+                ("meetings", 30, 50, "month"),
+            )
+        )
         quota = rng.randint(lo, hi)
         if per == "day" or metric == "calls":
             quota = quota // 5 * 5
-        self.emit(self.work_secs(d, 8, 11), "activity_mandate_set", mgr.id, "manager", mgr.id,
-                  rep.id if rep else None, None, {"metric": metric, "quota": quota, "per": per})
+        self.emit(
+            self.work_secs(d, 8, 11),
+            "activity_mandate_set",
+            mgr.id,
+            "manager",
+            mgr.id,
+            rep.id if rep else None,
+            None,
+            {"metric": metric, "quota": quota, "per": per},
+        )
