@@ -1719,10 +1719,10 @@ def test_specificity_unseen_slogan_quiet(tmp_path: Path) -> None:
     assert findings(run_rule(tmp_path, events, SPECIFIC)) == []
 
 
-def test_specificity_action_words_override(tmp_path: Path) -> None:
-    # a list named action_words replaces the built-in verbs: "send" no longer counts, "ponder" does
-    events = FRAME + texts([("a1", "send it soon"), ("a2", "ponder the offer")])
-    report = run_rule(tmp_path, events, SPECIFIC, lists={"action_words": ["ponder"]})
+def test_specificity_concrete_words_override(tmp_path: Path) -> None:
+    # a list named concrete_words replaces the built-in work objects: "quote" no longer counts, "pallet" does
+    events = FRAME + texts([("a1", "bring the quote soon"), ("a2", "check the pallet")])
+    report = run_rule(tmp_path, events, SPECIFIC, lists={"concrete_words": ["pallet"]})
     assert one(report).evidence == ["a2"]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
 from engine.errors import Problem
@@ -26,18 +27,20 @@ OPS = (
 COMBINATORS = ("all", "any", "not", "use")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-# Words that make a sentence something a seller can act on; users may override with @action_words.
-DEFAULT_ACTION_WORDS = (
-    "send", "call", "book", "bring", "prepare", "update", "review", "submit", "schedule",
-    "email", "follow", "confirm", "close", "draft", "share", "meet", "log", "demo", "quote",
-    "propose", "escalate", "renew", "present", "practice", "role-play", "rehearse", "finish",
+# Work objects and logistics: a message naming one is about something concrete.
+# Rule sets may replace the list with their own named list "concrete_words".
+DEFAULT_CONCRETE_WORDS = (
+    "agenda", "badge", "calendar", "contract", "crm", "dashboard", "deck", "demo", "discount",
+    "expense", "forecast", "gong", "hubspot", "invite", "invoice", "kitchen", "laptop", "link",
+    "lunch", "office", "onboarding", "parking", "playbook", "pricing", "proposal", "quote",
+    "report", "room", "salesforce", "slides", "spreadsheet", "template", "training", "webinar", "zoom",
 )
+# "may" and "today"/"tomorrow" are left out: slogans use them as often as schedules do.
 _MONTHS = (
-    "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
     "|july|august|september|october|november|december"
 )
-_DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|eod|eow"
-
+_DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|sunday|eod|eow|noon"
 
 _REPORTED = object()  # a value whose problem was already reported
 
@@ -355,11 +358,28 @@ def compile_derived(
     name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
 ) -> exp.Expr | None:
     """SQL for one ``derive`` entry (a number per event)."""
-    chosen = [k for k in ("similarity", "lexicon", "specificity", "length", "word_count") if getattr(spec, k) is not None]
+    kinds = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
+    chosen = [k for k in kinds if getattr(spec, k) is not None]
     if len(chosen) != 1:
-        ctx.report(loc, "a derived value needs exactly one of similarity, lexicon, specificity, length, word_count")
+        ctx.report(loc, f"a derived value needs exactly one of {', '.join(kinds)}")
         return None
     how = chosen[0]
+    if how == "added_words":
+        pair = [field_expr(f, ctx, loc + (how, i), types) for i, f in enumerate(spec.added_words)]
+        if len(pair) != 2:
+            ctx.report(loc + (how,), "added_words compares exactly two fields: the original, then the new text")
+            return None
+        if pair[0] is None or pair[1] is None:
+            return None
+        template = sqlglot.parse_one(
+            "LEN(LIST_DISTINCT(LIST_FILTER(REGEXP_EXTRACT_ALL(:new, '[a-z0-9]+'), "
+            "w -> NOT LIST_CONTAINS(REGEXP_EXTRACT_ALL(:old, '[a-z0-9]+'), w))))",
+            read="duckdb",
+        )
+        holes = {"old": _norm_text(pair[0][0]), "new": _norm_text(pair[1][0])}
+        return template.transform(
+            lambda node: holes[node.name].copy() if isinstance(node, exp.Placeholder) else node
+        )
     if how == "similarity":
         fields = spec.similarity
         if len(fields) != 2:
@@ -393,12 +413,12 @@ def compile_derived(
         hits = _count_matches(text, _words_pattern(words))
         return exp.Div(this=exp.cast(hits, "DOUBLE"), expression=exp.func("GREATEST", word_count, exp.Literal.number(1)))
     # specificity: concrete tokens a seller can act on
-    actions = ctx.lists.get("action_words", list(DEFAULT_ACTION_WORDS))
+    concrete = ctx.lists.get("concrete_words", list(DEFAULT_CONCRETE_WORDS))
     raw = exp.func("COALESCE", column, exp.Literal.string(""))
     patterns_lower = [
         r"\d+(?:[.,:]\d+)*",                    # numbers, amounts, percentages, times: one each
         rf"\b({_MONTHS}|{_DAYS})\b",            # dates and deadlines
-        _words_pattern(actions),                 # concrete actions
+        _words_pattern(concrete),               # work objects and logistics
     ]
     patterns_raw = [
         r"\b[A-Z]{2,}[-_]?\d+\b",              # record ids such as OPP-1234

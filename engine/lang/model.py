@@ -89,10 +89,13 @@ class DeriveSpec(Strict):
     similarity: list[str] | None = Field(
         None, description="Two fields; 1.0 means identical after normalising case and spaces."
     )
+    added_words: list[str] | None = Field(
+        None, description="Two fields, original then new: distinct words of the new text not in the original."
+    )
     lexicon: str | None = Field(None, description="Field whose words are scored against `words`.")
     words: str | list[str] | None = Field(None, description="@list name or inline words.")
     specificity: str | None = Field(
-        None, description="Field; counts concrete tokens: numbers, dates, ids, names, actions."
+        None, description="Field; counts concrete tokens: numbers, dates, ids, names, work objects."
     )
     length: str | None = Field(None, description="Field holding a list; its length.")
     word_count: str | None = None
