@@ -42,3 +42,7 @@ class ConfigError(SalesmirrorError):
 
 class InvalidInput(SalesmirrorError):
     """Input events are invalid and no rejects file was given."""
+
+
+class EngineError(SalesmirrorError):
+    """A rule failed while running: a bug in salesmirror or an unsupported construct."""

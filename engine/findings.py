@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import string
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.lang.compiler import OP_SYMBOL, CompiledRule
+from engine.lang.params import format_duration
 
 SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3}
 
@@ -60,9 +61,11 @@ class Finding:
     evidence_total: int = 0
     sources: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+    group: dict[str, Any] = field(default_factory=dict)  # other group_by keys, e.g. attrs.period
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.manager, self.rule, self.window_start, self.rep or "", self.deal or "")
+        extra = tuple(str(v) for _, v in sorted(self.group.items()))
+        return (self.manager, self.rule, self.window_start, self.rep or "", self.deal or "", extra)
 
     def to_dict(self, *, with_origins: bool = False) -> dict[str, Any]:
         """Contract fields first, in contract order, then our extensions."""
@@ -82,6 +85,7 @@ class Finding:
             "threshold": self.threshold,
             "evidence_total": self.evidence_total,
             "sources": self.sources,
+            "group": self.group,
         }
         if with_origins:
             out["origins"] = self.origins
@@ -120,6 +124,16 @@ def render_template(template: str, values: dict[str, Any]) -> str:
         return template
 
 
+def _when(rule: CompiledRule, windows: int) -> str:
+    """How a message should say which window its numbers come from."""
+    plan = rule.window
+    if plan.mode == "calendar":
+        return f"in the {plan.unit}" if windows == 1 else f"in the worst of {windows} consecutive {plan.unit}s"
+    if plan.mode == "sliding":
+        return f"within {format_duration(timedelta(seconds=plan.seconds))}"
+    return "over the period led"
+
+
 def build_findings(rule: CompiledRule, rows: list[dict[str, Any]], *, max_evidence: int) -> list[Finding]:
     spec = rule.loaded.rule
     out: list[Finding] = []
@@ -133,10 +147,14 @@ def build_findings(rule: CompiledRule, rows: list[dict[str, Any]], *, max_eviden
         values: dict[str, Any] = dict(rule.params)
         values.update(metrics)
         values.update(
+            when=_when(rule, int(row.get("windows") or 1)),
             manager=row["manager"], rep=row.get("rep"), deal=row.get("deal"),
             threshold=threshold, window_days=clean_number(round(days, 1)), windows=row.get("windows"),
             metric=clean_number(row.get("metric")), window_start=iso(start), window_end=iso(end),
         )
+        group = {f: row.get(c) for f, c in zip(rule.group_fields, rule.group) if f not in ("manager", "rep", "deal")}
+        for name, value in group.items():
+            values.setdefault(name.rsplit(".", 1)[-1], value)
         evidence = list(dict.fromkeys(row.get("evidence") or []))  # a first step may precede several
         out.append(
             Finding(
@@ -160,6 +178,7 @@ def build_findings(rule: CompiledRule, rows: list[dict[str, Any]], *, max_eviden
                     "window": rule.window.mode if rule.window.mode != "calendar" else rule.window.unit,
                 },
                 evidence_total=len(evidence),
+                group=group,
             )
         )
     return out

@@ -42,6 +42,8 @@ def _enum(*values: str) -> Attr:
 
 # Envelope fields a rule may reference directly.
 ENVELOPE_FIELDS = ("id", "ts", "type", "actor", "actor_role", "manager", "rep", "deal")
+# Fields the engine adds to every event from the roster.
+ROSTER_FIELDS = ("rep_on_team",)
 
 EVENT_TYPES: dict[str, dict[str, Attr]] = {
     # roster

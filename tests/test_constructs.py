@@ -782,10 +782,10 @@ def test_window_sliding_burst_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-01-31") + calls(
         [("c1", "2026-01-10 12:00"), ("c2", "2026-01-12 12:00"), ("c3", "2026-01-14 12:00")])
     finding = one(run_rule(tmp_path, events, SLIDING))
-    # the 7 days up to c3: [Jan 7 12:00, Jan 14 12:00] hold c1, c2, c3
+    # the 7 days up to c3: [Jan 7 12:00, Jan 14 12:00] hold c1, c2, c3; the finding starts at c1
     assert finding.manager == "m1"
     assert finding.metrics["count"] == 3
-    assert (finding.window_start, finding.window_end) == (D("2026-01-07 12:00"), D("2026-01-14 12:00"))
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-14 12:00"))
     assert finding.evidence == ["c1", "c2", "c3"]
 
 
@@ -802,7 +802,8 @@ def test_window_sliding_overlapping_windows_merge(tmp_path: Path) -> None:
          ("c4", "2026-01-13 12:00")])
     finding = one(run_rule(tmp_path, events, SLIDING))
     # windows up to c3 [Jan 5 12:00, Jan 12 12:00] (3) and up to c4 [Jan 6 12:00, Jan 13 12:00] (4)
-    assert (finding.window_start, finding.window_end) == (D("2026-01-05 12:00"), D("2026-01-13 12:00"))
+    # merge; the finding runs from the first qualifying call to the last firing one
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-13 12:00"))
     assert finding.metrics["count"] == 4  # the peak window
     assert finding.evidence == ["c1", "c2", "c3", "c4"]
 
@@ -813,17 +814,17 @@ def test_window_sliding_two_bursts_two_findings(tmp_path: Path) -> None:
          ("c4", "2026-03-01 12:00"), ("c5", "2026-03-02 12:00"), ("c6", "2026-03-03 12:00")])
     found = findings(run_rule(tmp_path, events, SLIDING))
     assert [(f.manager, f.window_start, f.window_end, f.metrics["count"], f.evidence) for f in found] == [
-        ("m1", D("2026-01-05 12:00"), D("2026-01-12 12:00"), 3, ["c1", "c2", "c3"]),
-        ("m1", D("2026-02-24 12:00"), D("2026-03-03 12:00"), 3, ["c4", "c5", "c6"]),
+        ("m1", D("2026-01-10 12:00"), D("2026-01-12 12:00"), 3, ["c1", "c2", "c3"]),
+        ("m1", D("2026-03-01 12:00"), D("2026-03-03 12:00"), 3, ["c4", "c5", "c6"]),
     ]
 
 
-def test_window_sliding_clipped_to_log_start(tmp_path: Path) -> None:
+def test_window_sliding_starts_at_first_event_not_before_log(tmp_path: Path) -> None:
     events = span_marks("2026-01-09", "2026-01-31") + calls(
         [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00")])
     finding = one(run_rule(tmp_path, events, SLIDING))
-    # Jan 12 12:00 - 7d = Jan 5 12:00, before the log starts on Jan 9
-    assert (finding.window_start, finding.window_end) == (D("2026-01-09"), D("2026-01-12 12:00"))
+    # Jan 12 12:00 - 7d = Jan 5 12:00 is before the log (Jan 9): the finding starts at c1
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-12 12:00"))
 
 
 MONTHLY = {"kind": "threshold", "where": {"type": "call_listened"},
@@ -1788,7 +1789,7 @@ def test_once_threshold_crossed_once_fires_once(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-01-31") + calls(
         [(f"c{i}", f"2026-01-{9 + i:02d} 12:00") for i in range(1, 7)])
     finding = one(run_rule(tmp_path, events, SLIDING))
-    assert (finding.window_start, finding.window_end) == (D("2026-01-05 12:00"), D("2026-01-15 12:00"))
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-15 12:00"))
     assert finding.metrics["count"] == 6
     assert finding.evidence == [f"c{i}" for i in range(1, 7)]
 
@@ -1838,7 +1839,7 @@ def test_params_defaults_fire(tmp_path: Path) -> None:
     assert finding.metrics == {"count": 3}
     assert finding.message == "3 calls in 10d"
     assert finding.threshold["value"] == 3
-    assert (finding.window_start, finding.window_end) == (D("2026-01-03 12:00"), D("2026-01-13 12:00"))
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-13 12:00"))
     assert finding.evidence == ["c1", "c3", "c4"]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from engine.errors import EngineError, Problem
 from engine.lang.compiler import CompiledRule
 
 # Roster intervals per (manager, rep): each add until the next removal of the same pair,
@@ -60,7 +61,7 @@ SELECT rep AS person, manager, 'rep' AS role, r_start, r_stop FROM sm_roster
 UNION ALL
 SELECT manager AS person, manager, 'manager' AS role, MIN(r_start), MAX(r_stop) FROM sm_roster GROUP BY manager;
 
-CREATE OR REPLACE TEMP TABLE sm_ev AS
+CREATE OR REPLACE TEMP TABLE sm_ev_resolved AS
 WITH needs AS (
   SELECT * FROM sm_raw WHERE manager IS NULL OR actor_role IS NULL
 ), by_rep AS (
@@ -78,8 +79,16 @@ WITH needs AS (
   FROM needs n LEFT JOIN by_rep r USING (seq) LEFT JOIN by_actor a USING (seq)
 )
 SELECT * FROM sm_raw WHERE manager IS NOT NULL AND actor_role IS NOT NULL
-UNION ALL SELECT * FROM resolved
+UNION ALL SELECT * FROM resolved;
+
+-- rep_on_team: was the event's rep on some manager's team at that moment (NULL without a rep)?
+CREATE OR REPLACE TEMP TABLE sm_ev AS
+SELECT e.*, CASE WHEN e.rep IS NULL THEN NULL ELSE EXISTS (
+  SELECT 1 FROM sm_lookup l WHERE l.role = 'rep' AND l.person = e.rep AND e.ts >= l.r_start AND e.ts < l.r_stop
+) END AS rep_on_team
+FROM sm_ev_resolved e
 ORDER BY type, ts, id;
+DROP TABLE sm_ev_resolved;
 
 -- Who led what, clipped to the log. Managers without roster entries are assessed over the whole log.
 CREATE OR REPLACE TEMP TABLE sm_scopes_p AS
@@ -147,17 +156,25 @@ class DuckDBBackend:
         return {r[0]: {"file": r[1], "line": r[2], "source": r[3]} for r in rows}
 
     def run(self, rule: CompiledRule) -> RuleResult:
-        names = []
+        names: list[str] = []
         try:
-            for name, stage in rule.stages:
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.sql(dialect=self.dialect)}")
-                names.append(name)
-            assert rule.findings is not None
-            findings = self._fetch(rule.findings.sql(dialect=self.dialect))
-            assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
+            return self._run(rule, names)
+        except duckdb.Error as exc:
+            raise EngineError(
+                [Problem(rule.loaded.path, 0, 0, f"rule '{rule.id}' failed to run (please report this): {exc}")]
+            ) from exc
         finally:
             for name in reversed(names):
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
+        """Materialise each stage (recording it for clean-up), then fetch the results."""
+        for name, stage in rule.stages:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.sql(dialect=self.dialect)}")
+            names.append(name)
+        assert rule.findings is not None
+        findings = self._fetch(rule.findings.sql(dialect=self.dialect))
+        assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
         return RuleResult(findings, assessment)
 
     def _fetch(self, sql: str) -> list[dict[str, Any]]:

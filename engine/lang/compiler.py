@@ -42,7 +42,7 @@ from engine.lang.params import coerce, parse_duration
 
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 _OP_CLASS = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE, "eq": exp.EQ, "ne": exp.NEQ}
-COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows")
+COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows", "when")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class CompiledRule:
 
     loaded: LoadedRule
     params: dict[str, Any]
-    group: list[str]
+    group: list[str]  # SQL column names of the group keys
     window: WindowPlan
     metric_name: str
     metric_names: list[str]
@@ -72,6 +72,7 @@ class CompiledRule:
     assessment: exp.Expr | None = None
     prefix: str = ""
     severity_override: str | None = None
+    group_fields: list[str] = field(default_factory=list)  # as written: manager, rep, attrs.period
 
     @property
     def id(self) -> str:
@@ -111,6 +112,10 @@ def _interval(seconds: float) -> exp.Expr:
 def _q(name: str) -> str:
     """A metric name as a quoted SQL identifier (names like 'order' are keywords)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _group_column(field: str) -> str:
+    return field.replace(".", "_")
 
 
 def _cols(group: list[str], alias: str | None = None) -> str:
@@ -209,9 +214,11 @@ class _Compiler:
     def compile(self) -> CompiledRule:
         self.used: set[str] = set()
         logic = self.rule.logic
-        group: list[str] = list(logic.group_by)
-        if "manager" not in group:
-            group.insert(0, "manager")
+        fields: list[str] = list(logic.group_by)
+        if "manager" not in fields:
+            fields.insert(0, "manager")
+        self.group_fields = fields
+        group = [_group_column(f) for f in fields]  # SQL column names: attrs.period -> attrs_period
         self.group = group
         window = self._window(logic.window)
         base_types = types_in(logic.where)
@@ -227,7 +234,7 @@ class _Compiler:
                 self.derived_sql[name] = sql
                 self.derived_cols[name] = exp.column(name)
         compiled = CompiledRule(
-            loaded=self.loaded, params=self.params, group=group, window=window,
+            loaded=self.loaded, params=self.params, group=group, group_fields=fields, window=window,
             metric_name="count", metric_names=["count"], op="gte", threshold=1.0, prefix=self.prefix,
         )
         try:
@@ -292,6 +299,26 @@ class _Compiler:
             inner += " WHERE e.type IN :types"
         return _parse(f"SELECT * FROM ({inner}) e WHERE :cond", {**holes, "cond": cond})
 
+    def _unless(self, logic: Any, rows: exp.Expr) -> exp.Expr:
+        """Drop rows that follow an ``unless`` event on the same keys within its time."""
+        spec = logic.unless
+        if spec is None:
+            return rows
+        loc = ("logic", "unless")
+        other = self._filtered(spec.where, loc + ("where",), types_in(spec.where))
+        keys: list[exp.Expr] = []
+        for index, name in enumerate(spec.same):
+            left = field_expr(name, self.context("u"), loc + ("same", index), types_in(spec.where))
+            right = field_expr(name, self.context("r"), loc + ("same", index), types_in(logic.where))
+            if left and right:
+                keys.append(exp.EQ(this=left[0], expression=right[0]))
+        within = _interval(self.duration(spec.within, loc + ("within",)))
+        return _parse(
+            "SELECT * FROM (:rows) r WHERE NOT EXISTS (SELECT 1 FROM (:other) u WHERE :keys "
+            "AND u.ts <= r.ts AND u.ts >= r.ts - :within AND u.id <> r.id)",
+            {"rows": rows, "other": other, "keys": exp.and_(*keys) if keys else exp.true(), "within": within},
+        )
+
     def _metric_value(self, metric: Metric, loc: tuple[Any, ...], types: set[str] | None) -> tuple[str, exp.Expr, str]:
         """(aggregate, per-event value SQL, default name) for a metric spec."""
         chosen = [k for k in ("count", "distinct", "sum", "avg", "max", "min") if getattr(metric, k)]
@@ -336,11 +363,20 @@ class _Compiler:
         """Attach group keys and the led scope to qualifying rows; drop rows outside any scope."""
         scope = self._scope_table(self.group) or "sm_scopes_m"
         on = "s.manager = e.manager" + (" AND s.rep = e.rep" if scope == "sm_scopes_p" else "")
-        group_cols = ", ".join(f"e.{g} AS {g}" for g in self.group)
-        not_null = " AND ".join(f"e.{g} IS NOT NULL" for g in self.group)
+        keys: dict[str, exp.Expr] = {}
+        for index, (name, column) in enumerate(zip(self.group_fields, self.group)):
+            if name == column:
+                keys[column] = exp.column(name, table="e")
+            else:
+                found = field_expr(name, self.context("e"), ("logic", "group_by", index), None)
+                keys[column] = found[0] if found else exp.null()
+        holes = {**holes, **{f"g_{c}": sql for c, sql in keys.items()}}
+        group_cols = ", ".join(f":g_{c} AS {c}" for c in self.group)
+        not_null = " AND ".join(f":g_{c} IS NOT NULL" for c in self.group)
         values = ", ".join(f":v_{k} AS {k}" for k in value_cols)
         sql = (
-            f"SELECT {group_cols}, e.sm_ts AS ts, e.sm_ev_ts AS ev_ts, e.id AS id, s.s_start, s.s_end, {values} "
+            # (a :hole cannot open a SELECT list in sqlglot's parser, so a plain column comes first)
+            f"SELECT e.sm_ts AS ts, {group_cols}, e.sm_ev_ts AS ev_ts, e.id AS id, s.s_start, s.s_end, {values} "
             f"FROM ({rows_sql}) e JOIN {scope} s ON {on} AND e.sm_ts >= s.s_start AND e.sm_ts < s.s_end "
             f"WHERE {not_null}"
         )
@@ -368,7 +404,7 @@ class _Compiler:
             values["x_num"] = exp.Case(ifs=[exp.If(this=part("numerator", "e"), true=exp.Literal.number(1))], default=exp.Literal.number(0))
             values["x_den"] = exp.Case(ifs=[exp.If(this=part("denominator", "e"), true=exp.Literal.number(1))], default=exp.Literal.number(0))
             del self.problems[self.problems_before:]  # the same conditions, already reported once
-            rows = self._filtered(where, loc + ("where",))
+            rows = self._unless(logic, self._filtered(where, loc + ("where",)))
             rows = _parse("SELECT * FROM (:rows) r WHERE :num OR :den", {"rows": rows, "num": num, "den": den})
             num_name, den_name = logic.numerator.name, logic.denominator.name
             metrics += [(num_name, "x_num", "count"), (den_name, "x_den", "count")]
@@ -385,7 +421,7 @@ class _Compiler:
             evidence_filter = "q.x_num = 1"
             prorated = False
         else:
-            rows = self._filtered(where, loc + ("where",))
+            rows = self._unless(logic, self._filtered(where, loc + ("where",)))
             if isinstance(logic, ThresholdLogic):
                 how, value_sql, name = self._metric_value(logic.metric, loc + ("metric",), types)
                 out.op = logic.op
@@ -508,10 +544,14 @@ class _Compiler:
     def _concurrency(self, logic: ConcurrencyLogic, out: CompiledRule) -> None:
         """Items (deals) open per group, counted daily; a whole or calendar window measure."""
         loc = ("logic",)
+        self._no_unless(logic, "concurrency rules follow items, not single events")
         if out.window.mode == "sliding":
             self.report(loc + ("window",), "concurrency needs a calendar or whole window")
             return
         key = logic.key
+        if not set(self.group) <= {"manager", "rep"}:
+            self.report(loc + ("group_by",), "concurrency groups by manager or by manager and rep")
+            return
         if key in self.group:
             self.report(loc + ("key",), f"the key '{key}' cannot also be a group_by field")
             return
@@ -532,7 +572,7 @@ class _Compiler:
         rows = _parse(spans, {"opened": opened, "closed": closed})
         q = self._scoped("SELECT * FROM (:rows) r", {"rows": rows},
                          {"x_cnt": exp.Literal.number(1), "ts_end": exp.column("sm_end", table="e")})
-        # Items opened before the scope still count while open: re-attach them by group, not by ts.
+        # Every item of the group, wherever it opened, is kept in a second table (below) for the daily counts.
         p, g = self.prefix, self.group
         out.stages.append((f"{p}q", q))
         win_sql, covered = self._fixed_windows(out)
@@ -542,9 +582,12 @@ class _Compiler:
             f"CROSS JOIN UNNEST(generate_series(date_trunc('day', w.w_start), w.w_end - INTERVAL 1 SECOND, INTERVAL 1 DAY)) AS t(d) "
             f"WHERE t.d + INTERVAL 12 HOUR >= w.w_start AND t.d + INTERVAL 12 HOUR < w.w_end"
         )
+        # With reps in the key, a rep's items follow the rep: whoever leads the rep on a day
+        # answers for all the rep's open items that day, inherited ones included.
+        item_keys = [col for col in g if col != "manager"] if "rep" in g else g
         counted = (
             f"SELECT {_cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample, COUNT(q.id) AS open_now "
-            f"FROM ({days}) d LEFT JOIN {p}o q ON {_join_on(g, 'q', 'd')} AND q.ts <= d.sample "
+            f"FROM ({days}) d LEFT JOIN {p}o q ON {_join_on(item_keys, 'q', 'd')} AND q.ts <= d.sample "
             f"AND (q.ts_end IS NULL OR q.ts_end > d.sample) "
             f"GROUP BY {_cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample"
         )
@@ -556,7 +599,7 @@ class _Compiler:
         )
         # All items of the group, wherever they opened (the scope join above only keeps those opened in scope).
         every_item = (
-            f"SELECT {_cols(g, 'r')}, r.ts, r.id, r.sm_end AS ts_end FROM (:rows) r "
+            f"SELECT r.ts, {_cols(g, 'r')}, r.ts AS ev_ts, r.id, r.sm_end AS ts_end FROM (:rows) r "
             f"WHERE {' AND '.join(f'r.{col} IS NOT NULL' for col in g)}"
         )
         out.stages.append((f"{p}o", _parse(every_item, {"rows": rows})))
@@ -598,13 +641,16 @@ class _Compiler:
         span = span or f"q.ts >= f.f_start AND q.ts {upper} f.f_end"
         order = "q.ts, q.id" if source else "q.ev_ts, q.id"
         evidence = (
-            f"SELECT {_cols(g, 'f')}, f.f_start, ARRAY_AGG(q.id ORDER BY {order}) AS evidence "
+            f"SELECT {_cols(g, 'f')}, f.f_start, ARRAY_AGG(q.id ORDER BY {order}) AS evidence, MIN(q.ev_ts) AS first_ts "
             f"FROM {p}f f JOIN {source or p + 'q'} q ON {_join_on(g, 'q', 'f')} AND {span}{ev_filter} "
             f"GROUP BY {_cols(g, 'f')}, f.f_start"
         )
         using = ", ".join(g + ["f_start"])
+        # A sliding window reaches back its full length from each firing event; the finding
+        # starts at its first qualifying event instead, which is what a reader needs.
+        start = "GREATEST(r.f_start, COALESCE(e.first_ts, r.f_start))" if inclusive else "r.f_start"
         sql = (
-            f"SELECT {_cols(g, 'r')}, r.f_start AS window_start, r.f_end AS window_end, r.f_windows AS windows, "
+            f"SELECT {_cols(g, 'r')}, {start} AS window_start, r.f_end AS window_end, r.f_windows AS windows, "
             f"r.w_start AS peak_start, r.w_end AS peak_end, r.coverage, r.sm_metric AS metric, r.sm_threshold AS threshold, "
             f"{metric_cols}, COALESCE(e.evidence, []) AS evidence "
             f"FROM {p}f r LEFT JOIN ({evidence}) e USING ({using}) ORDER BY {_cols(g, 'r')}, r.f_start"
@@ -614,6 +660,7 @@ class _Compiler:
     # -- sequence ------------------------------------------------------------------------------------
     def _sequence(self, logic: SequenceLogic, out: CompiledRule) -> None:
         loc = ("logic",)
+        self._no_unless(logic, "sequence rules use 'without'")
         base = logic.where
         first_where = {"all": [base, logic.first.where]} if base else logic.first.where
         then_where = {"all": [base, logic.then.where]} if base else logic.then.where
@@ -690,6 +737,10 @@ class _Compiler:
             )
         rows_expr = _parse(rows, holes)
         q = self._scoped("SELECT * FROM (:rows) r", {"rows": rows_expr}, {"x_cnt": exp.column("x_cnt", table="e")})
+        if logic.absent:
+            # Only judge an unanswered step when the manager still led the group for the whole
+            # time allowed to answer it (not after a handover, a resignation or the log's end).
+            q = _parse("SELECT * FROM (:q) z WHERE z.ts + :within <= z.s_end", {"q": q, "within": holes["within"]})
         out.op = logic.op
         out.threshold = self.number(logic.value, loc + ("value",))
         out.metric_name = "count"
@@ -697,8 +748,13 @@ class _Compiler:
         self._windowed(out, q, [("count", "x_cnt", "count")], "count", [], out.window.prorate, "")
 
     # -- absence -----------------------------------------------------------------------------------
+    def _no_unless(self, logic: Any, why: str) -> None:
+        if logic.unless is not None:
+            self.report(("logic", "unless"), f"'unless' applies to match, threshold and ratio rules; {why}")
+
     def _absence(self, logic: AbsenceLogic, out: CompiledRule) -> None:
         loc = ("logic",)
+        self._no_unless(logic, "absence rules measure gaps between all qualifying events")
         scope = self._scope_table(self.group)
         out.metric_names = ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
         if scope is None:
@@ -754,6 +810,7 @@ class _Compiler:
     # -- templates -----------------------------------------------------------------------------------
     def _check_message(self, out: CompiledRule) -> None:
         known = set(out.metric_names) | set(self.rule.params) | set(COMMON_NAMES) | {"metric", "window_start", "window_end"}
+        known |= {f.rsplit(".", 1)[-1] for f in self.group_fields}  # attrs.period -> {period}
         for key in ("message", "advice"):
             text = getattr(self.rule, key)
             try:

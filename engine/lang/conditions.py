@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from engine.errors import Problem
-from engine.vocab import ENVELOPE_FIELDS, EVENT_TYPES, known_attrs
+from engine.vocab import ENVELOPE_FIELDS, EVENT_TYPES, ROSTER_FIELDS, known_attrs
 
 OPS = (
     "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "regex", "exists", "contains",
@@ -98,6 +98,8 @@ def field_expr(
         return ctx.column("ts"), "ts"
     if name in ENVELOPE_FIELDS:
         return ctx.column(name), "envelope"
+    if name in ROSTER_FIELDS:
+        return ctx.column(name), "roster"
     for prefix, column in (("attrs.", "attrs"), ("source.", "source")):
         if name.startswith(prefix):
             key = name[len(prefix):]
@@ -117,8 +119,8 @@ def field_expr(
                     return None
             path = exp.Literal.string(f"$.{key}")
             return exp.JSONExtractScalar(this=ctx.column(column), expression=path), prefix[:-1].replace("attrs", "attr")
-    choices = list(ENVELOPE_FIELDS) + sorted(ctx.derived) + ["attrs.<name>", "source.<name>"]
-    hint = difflib.get_close_matches(name, list(ENVELOPE_FIELDS) + sorted(ctx.derived), n=1, cutoff=0.6)
+    choices = list(ENVELOPE_FIELDS) + list(ROSTER_FIELDS) + sorted(ctx.derived) + ["attrs.<name>", "source.<name>"]
+    hint = difflib.get_close_matches(name, list(ENVELOPE_FIELDS) + list(ROSTER_FIELDS) + sorted(ctx.derived), n=1, cutoff=0.6)
     if not hint and "." not in name:
         hint = difflib.get_close_matches(name, sorted(known_attrs(types)), n=1, cutoff=0.7)
         hint = [f"attrs.{h}" for h in hint]
@@ -331,6 +333,8 @@ def _leaf(
     rhs = literal(value)
     if kind in ("attr", "source") and isinstance(value, bool):
         rhs = exp.Literal.string("true" if value else "false")
+    elif kind == "roster" and isinstance(value, bool):
+        rhs = exp.Boolean(this=value)
     comparison: type[exp.Binary] = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}[op]
     return comparison(this=target, expression=rhs)
 

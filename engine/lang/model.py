@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Condition = dict[str, Any]
 Scalar = str | int | float | bool
-GroupField = Literal["manager", "rep", "deal"]
+GroupField = Annotated[str, Field(pattern=r"^(manager|rep|deal|attrs\.[A-Za-z_][A-Za-z0-9_]*)$")]
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne"]
 ParamRef = str  # "$name" wherever a number or duration may stand
 
@@ -101,10 +101,24 @@ class DeriveSpec(Strict):
     word_count: str | None = None
 
 
+class Unless(Strict):
+    """Leave out qualifying events that closely follow another kind of event on the same keys."""
+
+    where: Condition
+    same: list[str] = Field(min_length=1, description="Fields both events share (e.g. rep).")
+    within: str = Field(description="How long before the qualifying event the other one counts.")
+
+
 class Base(Strict):
     where: Condition = Field(default_factory=dict)
+    unless: Unless | None = Field(
+        None, description="Drop events that follow a matching event on the same keys within a time."
+    )
     derive: dict[str, DeriveSpec] = Field(default_factory=dict)
-    group_by: list[GroupField] = Field(default_factory=lambda: list[GroupField](["manager"]))
+    group_by: list[GroupField] = Field(
+        default_factory=lambda: ["manager"],
+        description="manager (always added), rep, deal and attrs.<name>, in any combination.",
+    )
     window: Literal["whole"] | Window = "whole"
 
     @field_validator("group_by")

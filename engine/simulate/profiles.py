@@ -140,9 +140,11 @@ def style_for(profile: str) -> Style:
     if profile == "cheerleader":
         return replace(
             s,
-            one_on_one_days=(35, 70),
-            listens_month=(3, 5),
-            ride_alongs_rep_month=(0.2, 0.6),
+            # a brief monthly 1:1 with everyone keeps each rep's gap under five weeks
+            # (so this is not a detached manager); the rest of the method is nearly gone
+            one_on_one_days=(24, 30),
+            listens_month=(3, 4),
+            ride_alongs_rep_month=(0.1, 0.25),
             coaching_month=(1, 2),
             review_deals_per_rep=(1, 2),
             review_every_weeks=2,
@@ -175,7 +177,7 @@ def style_for(profile: str) -> Style:
             morale_month=(0, 1),
             messages_week=(5, 8),
             message_mode="directive",
-            mandates=(1, 2),
+            mandates=(1, 1),  # one blanket order; repeated quotas are the drum-banger's
             floor_attainment=True,
         )
     if profile == "spreadsheet-jockey":

@@ -334,6 +334,20 @@ class Manager:
         names = sorted(st.focus)
         weights = [st.focus[n] for n in names]
         focus = [rng.choices(names, weights)[0] for _ in days]
+        # rules judge the mix per calendar quarter, so keep each quarter true to the style
+        quarters: dict[str, list[int]] = {}
+        for i, d in enumerate(days):
+            quarters.setdefault(cal.quarter_of(d), []).append(i)
+        for members in quarters.values():
+            picked = [focus[i] for i in members]
+            self._balance(rng, picked)
+            for i, f in zip(members, picked):
+                focus[i] = f
+        for d, f in zip(days, focus):
+            self.add(team, d, ("meeting", f, slot))
+
+    def _balance(self, rng: random.Random, focus: list[str]) -> None:
+        """Make one quarter's meeting topics show the style's lean, in place."""
 
         def count(name: str) -> int:
             return sum(1 for f in focus if f == name)
@@ -342,22 +356,21 @@ class Manager:
             idx = [i for i, f in enumerate(focus) if (f == src if src else f != dst)]
             focus[rng.choice(idx)] = dst
 
-        major = st.focus_majority
+        major = self.style.focus_majority
         if major:
             while focus and count(major) * 2 <= len(focus):
                 convert(None, major)
         if major and len(focus) >= 5:
             # a strong lean, not a caricature: keep some meetings on other topics
             while count(major) > round(0.85 * len(focus)):
-                convert(major, "pipeline" if major == "product" else rng.choice(("pipeline", "skills")))
+                other = "pipeline" if major == "product" else rng.choice(("pipeline", "skills"))
+                convert(major, other)
         if major == "product":
             while count("skills") and count("product") < 3 * count("skills"):
                 convert("skills", "product")
         else:
             while count("product") > count("skills"):
                 convert("product", "skills")
-        for d, f in zip(days, focus):
-            self.add(team, d, ("meeting", f, slot))
 
     def _plan_messages(self, team: Team, workdays: list[int]) -> None:
         rng, st = team.rng, self.style
@@ -519,7 +532,7 @@ class Team:
             # 5-7 dead deals in the opening pipeline, spread over the reps
             for i in range(rng.randint(5, 7)):
                 self.zombie_plan[i if i < len(self.reps) else rng.randrange(len(self.reps))] += 1
-        self.pending_plans: list[tuple[int, Rep]] = []
+        self.pending: list[tuple[int, str, Rep]] = []  # (day, plan | recovery, rep)
         self.plan_coaching: list[Rep] = []
         self.recent_wins: list[Deal] = []
 
@@ -992,15 +1005,16 @@ class Team:
                 None,
                 {"period": period, "attainment": att},
             )
-            due = (
-                len(rep.attainment) >= 2
-                and rep.attainment[-1] < 0.7
-                and rep.attainment[-2] < 0.7
-                and rep.plan_day is None
-            )
-            if due and not st.avoid_performance:
+            if st.avoid_performance or att >= 0.7:
+                continue
+            # a healthy manager answers every poor month: coaching on it at once, and a
+            # formal plan after the second poor month in a row (unless one is running)
+            planned = rep.plan_day is not None and d - rep.plan_day <= 90
+            if len(rep.attainment) >= 2 and rep.attainment[-2] < 0.7 and not planned:
                 rep.plan_day = self.cal.snap(d + rng.randint(1, 2))
-                self.pending_plans.append((rep.plan_day, rep))
+                self.pending.append((rep.plan_day, "plan", rep))
+            elif not planned:
+                self.pending.append((self.cal.snap(d + rng.randint(1, 7)), "recovery", rep))
 
     def assign_targets(self, d: int, mgr: Manager, period: str) -> None:
         rng = self.rng
@@ -1032,13 +1046,21 @@ class Team:
 
     def run_tasks(self, d: int, mgr: Manager) -> None:
         rng, emit, mid = self.rng, self.emit, mgr.id
-        for day, rep in [p for p in self.pending_plans if p[0] <= d]:
-            self.pending_plans.remove((day, rep))
+        due = [p for p in self.pending if p[0] <= d]
+        self.pending = [p for p in self.pending if p[0] > d]
+        for _day, kind, rep in due:
+            if kind == "recovery":
+                topic = rng.choice(("quota recovery", "performance: pipeline gaps", "improvement plan"))
+                emit(self.work_secs(d), "coaching_session", mid, "manager", mid, rep.id, None, {"topic": topic})
+                continue
             emit(self.work_secs(d, 9, 16), "performance_plan_started", mid, "manager", mid, rep.id)
-            self.plan_coaching.append(rep)
+            if rep not in self.plan_coaching:
+                self.plan_coaching.append(rep)
             rep.plan_day = d
+            rep.skill = max(rep.skill, rng.uniform(0.9, 1.05))  # the plan mostly works
         for rep in self.plan_coaching:
-            if rep.plan_day is not None and d > rep.plan_day and (d - rep.plan_day) % 7 == 0:
+            # weekly check-ins for the eight weeks the plan runs
+            if rep.plan_day is not None and 0 < d - rep.plan_day <= 56 and (d - rep.plan_day) % 7 == 0:
                 emit(
                     self.work_secs(d),
                     "coaching_session",
