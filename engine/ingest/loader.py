@@ -221,18 +221,7 @@ class _Loader:
             cols: list[Sequence[Any]] = list(zip(*self.rows))
         else:
             cols = [[] for _ in range(10)]
-        names = (
-            "id",
-            "ts",
-            "type",
-            "actor",
-            "actor_role",
-            "manager",
-            "rep",
-            "deal",
-            "attrs",
-            "source",
-        )
+        names = [f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line")]
         arrays = [pa.array(range(count), pa.int64())]
         for name, values in zip(names, cols):
             arrays.append(pa.array(values, EVENT_SCHEMA.field(name).type))

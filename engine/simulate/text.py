@@ -117,7 +117,7 @@ COACHING_TOPICS = (
     "demo flow",
     "closing",
     "pipeline hygiene",
-    "account planning",
+    "account strategy",
     "prospecting",
     "multithreading",
     "pricing conversations",

@@ -596,9 +596,12 @@ class Team:
                 self.run_tasks(d, mgr)
 
     def start_roster(self, mgr: Manager) -> None:
+        # The opening team was hired before the log begins, as in any real export: a rep
+        # added on the log's first day would look like a brand-new hire to the rules.
         for i, rep in enumerate(self.reps):
+            hired_days_ago = 60 + (97 * (i + 1) + 13 * len(self.reps)) % 640
             self.emit(
-                6 * HOUR + i * 60,
+                -hired_days_ago * DAY + 6 * HOUR + i * 60,
                 "team_member_added",
                 mgr.id,
                 "manager",
@@ -882,7 +885,7 @@ class Team:
             dl.id,
             {"from": rep.id, "to": mgr.id, "to_role": "manager"},
         )
-        later = [x for x in range(d + 1, dl.close_day) if self.cal.is_workday(x)]
+        later = [x for x in range(d + 1, min(dl.close_day, self.cal.days)) if self.cal.is_workday(x)]
         meet_day = rng.choice(later) if later else d
         meet_secs = self.work_secs(meet_day, 13, 17) if later else secs + HOUR
         self.emit(
@@ -1009,7 +1012,7 @@ class Team:
                 continue
             # a healthy manager answers every poor month: coaching on it at once, and a
             # formal plan after the second poor month in a row (unless one is running)
-            planned = rep.plan_day is not None and d - rep.plan_day <= 90
+            planned = rep.plan_day is not None and d - rep.plan_day <= 49  # check-ins running
             if len(rep.attainment) >= 2 and rep.attainment[-2] < 0.7 and not planned:
                 rep.plan_day = self.cal.snap(d + rng.randint(1, 2))
                 self.pending.append((rep.plan_day, "plan", rep))
