@@ -44,6 +44,11 @@ def _guard(func: Any) -> Any:
             _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
         except KeyboardInterrupt:
             _fail("salesmirror: interrupted")
+        except Exception as exc:  # a bug: say so plainly; SALESMIRROR_DEBUG=1 shows the traceback
+            if os.environ.get("SALESMIRROR_DEBUG"):
+                raise
+            _fail(f"salesmirror: internal error ({type(exc).__name__}: {exc}); please report it, "
+                  "and set SALESMIRROR_DEBUG=1 for the details")
 
     return wrapper
 

@@ -254,3 +254,41 @@ def test_rules_schema_is_json() -> None:
     code, out, _ = run("rules", "schema")
     assert code == 0
     assert json.loads(out)["title"] == "salesmirror rule"
+
+
+def test_rules_test_runs_cases(tmp_path: Path) -> None:
+    cases = ROOT / "fixtures" / "rules" / "knee-jerk-reactionary"
+    code, out, _ = run("rules", "test", str(cases))
+    assert code == 0
+    assert "knee-jerk-reactionary/strategy-churn::two-changes-a-quarter-apart" in out
+    broken = tmp_path / "broken.yaml"
+    text = (cases / "strategy-churn.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("metrics: {count: 2}", "metrics: {count: 3}"), encoding="utf-8")
+    code, out, _ = run("rules", "test", str(broken))
+    assert code == 1
+    assert "metrics.count is 2, expected 3" in out and "1 failed" in out
+
+
+def test_simulate_writes_events_and_labels(tmp_path: Path) -> None:
+    target = tmp_path / "org.jsonl.gz"
+    code, _, err = run("simulate", "--managers", "2", "--days", "14", "--seed", "3", "--profile", "regurgitator",
+                       "--profile", "healthy", "-o", str(target))
+    assert code == 0, err
+    labels = json.loads((tmp_path / "org.labels.json").read_text(encoding="utf-8"))
+    assert sorted(v["profile"] for v in labels["managers"].values()) == ["healthy", "regurgitator"]
+    events = gzip.decompress(target.read_bytes()).decode("utf-8").splitlines()
+    assert len(events) > 100
+    code, _, err = run("simulate", "--profile", "nope", "-o", str(target))
+    assert code == 2 and "unknown profile" in err
+
+
+def test_internal_errors_are_not_tracebacks(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine
+
+    def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(engine, "check", broken)
+    code, _, err = run(*churn(str(log)))
+    assert code == 2
+    assert "internal error (ZeroDivisionError: boom)" in err and "Traceback" not in err
