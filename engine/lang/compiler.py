@@ -393,19 +393,20 @@ class _Compiler:
         where = logic.where
         evidence_filter = ""
         if isinstance(logic, RatioLogic):
-            def part(which: str, table: str | None) -> exp.Expr:
+            def part(which: str) -> exp.Expr:
                 where_part = getattr(logic, which).where
-                return compile_condition(
-                    where_part, self.context(table), loc + (which, "where"), types_in(where_part) or types
-                )
+                return compile_condition(where_part, self.context(), loc + (which, "where"), types_in(where_part) or types)
 
-            num, den = part("numerator", None), part("denominator", None)
-            self.problems_before = len(self.problems)
-            values["x_num"] = exp.Case(ifs=[exp.If(this=part("numerator", "e"), true=exp.Literal.number(1))], default=exp.Literal.number(0))
-            values["x_den"] = exp.Case(ifs=[exp.If(this=part("denominator", "e"), true=exp.Literal.number(1))], default=exp.Literal.number(0))
-            del self.problems[self.problems_before:]  # the same conditions, already reported once
+            num, den = part("numerator"), part("denominator")
             rows = self._unless(logic, self._filtered(where, loc + ("where",)))
-            rows = _parse("SELECT * FROM (:rows) r WHERE :num OR :den", {"rows": rows, "num": num, "den": den})
+            # flag each row once, here, where the event's columns are unambiguous
+            rows = _parse(
+                "SELECT r.*, CASE WHEN :num THEN 1 ELSE 0 END AS sm_num, CASE WHEN :den THEN 1 ELSE 0 END AS sm_den "
+                "FROM (:rows) r WHERE :num OR :den",
+                {"rows": rows, "num": num, "den": den},
+            )
+            values["x_num"] = exp.column("sm_num", table="e")
+            values["x_den"] = exp.column("sm_den", table="e")
             num_name, den_name = logic.numerator.name, logic.denominator.name
             metrics += [(num_name, "x_num", "count"), (den_name, "x_den", "count")]
             min_num = self.number(logic.min_numerator, loc + ("min_numerator",), integer=True)
