@@ -102,7 +102,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="Runs per phase; the fastest is kept.")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--make", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make:
+        sys.path.insert(0, ROOT)
+        print(make_log(args.make, args.seed, args.file))
+        return
     if args.phase:
         sys.path.insert(0, ROOT)
         figures = PHASES[args.phase](args.file)
@@ -110,7 +115,12 @@ def main() -> None:
         print(json.dumps(figures))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.file or make_log(args.events, args.seed, tmp)
+        # The log is made in a child too: Linux carries a parent's peak RSS into its children,
+        # so a parent holding a million simulated events would inflate every phase's figure.
+        path = args.file or subprocess.run(
+            [sys.executable, __file__, "--make", str(args.events), "--seed", str(args.seed), "--file", tmp],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        ).stdout.strip().splitlines()[-1]
         size_mb = os.path.getsize(path) / 1e6
         results = {}
         for name in ("floor", "ingest", "check"):

@@ -1113,3 +1113,24 @@ def test_event_schema_describes_the_envelope() -> None:
     assert rules["team_member_added"]["required"] == ["manager", "rep"]
     focus = rules["team_meeting"]["properties"]["attrs"]["properties"]["focus"]
     assert focus == {"enum": ["skills", "pipeline", "product", "morale", "admin", "activity", None]}
+
+
+def test_rows_converted_in_chunks_give_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are moved to Arrow in chunks to bound memory; the result must not depend on it."""
+    import engine.ingest.loader as loader_module
+
+    path = tmp_path / "many.jsonl"
+    lines = [
+        json.dumps({"id": f"e{i}", "ts": f"2026-01-{1 + i % 28:02d}T10:00:00Z", "type": "email_sent",
+                    "actor": f"rep-{i % 3}", "attrs": {"n": i}})
+        for i in range(20)
+    ]
+    lines.insert(7, json.dumps({"id": "e3", "ts": "2026-01-05", "type": "email_sent", "actor": "rep-1"}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = load_events([str(path)])
+    monkeypatch.setattr(loader_module, "_CHUNK", 3)
+    chunked = load_events([str(path)])
+    assert chunked.table.equals(whole.table)
+    assert chunked.table.num_rows == 20
+    assert [str(p) for p in chunked.problems] == [str(p) for p in whole.problems]
+    assert [str(p) for p in chunked.problems] == [f"{path}:8: duplicate id 'e3' (first seen at {path}:4)"]

@@ -61,14 +61,19 @@ def _json_problem(exc: ValueError) -> str:
     return f"invalid JSON: {exc}"
 
 
+_ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
+_CHUNK = 65_536  # rows converted to Arrow at a time
+
+
 class _Loader:
     """Accumulates accepted rows and problems across all inputs of one load."""
 
     def __init__(self) -> None:
-        self.rows: list[EventRow] = []
-        self.files: list[str] = []
+        self.rows: list[EventRow] = []  # rows not yet converted to Arrow (at most _CHUNK)
+        self.batches: list[pa.RecordBatch] = []  # converted rows, so Python tuples do not pile up
+        self.files: list[str] = []  # file and line of every kept row, in order
         self.lines: list[int] = []
-        self.seen: dict[str, int] = {}  # id -> index of its row
+        self.seen: dict[str, int] = {}  # id -> index of its row (into files and lines)
         self.problems: list[InputProblem] = []
         self.custom: Counter[str] = Counter()
         self.warnings: set[str] = set()
@@ -119,12 +124,23 @@ class _Loader:
             self._keep(row, shown, line)
 
     def _keep(self, row: EventRow, shown: str, line: int) -> None:
-        self.seen[row[0]] = len(self.rows)
+        self.seen[row[0]] = len(self.files)
         self.rows.append(row)
         self.files.append(shown)
         self.lines.append(line)
         if row[2] not in EVENT_TYPES:
             self.custom[row[2]] += 1
+        if len(self.rows) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Convert pending rows to an Arrow batch (column-wise) and drop the tuples."""
+        if not self.rows:
+            return
+        cols = list(zip(*self.rows))
+        arrays = [pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(_ROW_FIELDS, cols)]
+        self.batches.append(pa.RecordBatch.from_arrays(arrays, names=list(_ROW_FIELDS)))
+        self.rows.clear()  # in place: the JSONL loop holds a reference to this list
 
     # ------------------------------------------------------------ formats
 
@@ -163,13 +179,15 @@ class _Loader:
                     continue
                 row = fast(obj)
                 if row is not None and row[0] not in seen:
-                    seen[row[0]] = len(rows)
+                    seen[row[0]] = len(files)
                     rows.append(row)
                     files.append(shown)
                     line_col.append(lineno)
                     if row[2] not in known:
                         custom[row[2]] += 1
                     accepted += 1
+                    if len(rows) >= _CHUNK:
+                        self._flush()
                     continue
                 self.accept([obj], [], shown, lineno, raw)
         finally:
@@ -215,16 +233,15 @@ class _Loader:
     # ------------------------------------------------------------ result
 
     def table(self) -> pa.Table:
-        """Column-wise conversion: one pa.array call per column."""
-        count = len(self.rows)
-        if count:
-            cols: list[Sequence[Any]] = list(zip(*self.rows))
+        """The kept rows as one table: the Arrow batches plus seq, file and line."""
+        self._flush()
+        count = len(self.files)
+        if self.batches:
+            events = pa.Table.from_batches(self.batches)
+            columns = [events.column(name) for name in _ROW_FIELDS]
         else:
-            cols = [[] for _ in range(10)]
-        names = [f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line")]
-        arrays = [pa.array(range(count), pa.int64())]
-        for name, values in zip(names, cols):
-            arrays.append(pa.array(values, EVENT_SCHEMA.field(name).type))
+            columns = [pa.array([], EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS]
+        arrays = [pa.array(range(count), pa.int64()), *columns]
         arrays.append(pa.array(self.files, pa.string()))
         arrays.append(pa.array(self.lines, pa.int64()))
         return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
