@@ -134,10 +134,13 @@ class DuckDBBackend:
         self.con = duckdb.connect(database=":memory:")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        self.con.register("sm_arrow", events)
-        self.con.execute("CREATE TEMP TABLE sm_raw AS SELECT * FROM sm_arrow")
-        self.con.unregister("sm_arrow")
-        self.con.execute(_SETUP)
+        # The Arrow table is scanned in place (no copy) while the roster is resolved;
+        # sm_ev then holds every event, with file, line and source, for the rules.
+        self.con.register("sm_raw", events)
+        try:
+            self.con.execute(_SETUP)
+        finally:
+            self.con.unregister("sm_raw")
 
     def span(self) -> tuple[Any, Any]:
         row = self.con.execute("SELECT span_start, span_end FROM sm_span").fetchone()
@@ -151,7 +154,7 @@ class DuckDBBackend:
         if not ids:
             return {}
         rows = self.con.execute(
-            "SELECT id, file, line, source FROM sm_raw WHERE id IN (SELECT UNNEST(?))", [ids]
+            "SELECT id, file, line, source FROM sm_ev WHERE id IN (SELECT UNNEST(?))", [ids]
         ).fetchall()
         return {r[0]: {"file": r[1], "line": r[2], "source": r[3]} for r in rows}
 
