@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from engine.vocab import TRAITS
+
 HEALTHY = "healthy"
 
-TRAIT_PROFILES: tuple[str, ...] = (
-    "cheerleader",
-    "drum-banger",
-    "turnaround-promoter",
-    "glory-grabber",
-    "excuse-maker",
-    "detached-dictator",
-    "spreadsheet-jockey",
-    "platitude-peddler",
-    "knee-jerk-reactionary",
-    "regurgitator",
-)
+# one profile per trait of the contract, named by its trait id
+TRAIT_PROFILES: tuple[str, ...] = TRAITS
 
 # practice-problem profile -> the good-practice check it violates
 PRACTICE_PROFILES: dict[str, str] = {
