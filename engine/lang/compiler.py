@@ -39,6 +39,7 @@ from engine.lang.model import (
     Window,
 )
 from engine.lang.params import coerce, parse_duration
+from engine.vocab import ENVELOPE_FIELDS, ROSTER_FIELDS
 
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 _OP_CLASS = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE, "eq": exp.EQ, "ne": exp.NEQ}
@@ -132,6 +133,11 @@ class _Compiler:
         self.rule = loaded.rule
         self.ruleset = ruleset
         self.problems: list[Problem] = []
+        self.used: set[str] = set()  # parameters referenced as $name
+        self.derived_cols: dict[str, exp.Expr] = {}  # derived name -> its column
+        self.derived_sql: dict[str, exp.Expr] = {}  # derived name -> the SQL computing it
+        self.group: list[str] = []
+        self.group_fields: list[str] = []
         self.params = self._params(overrides)
         self.prefix = f"sm_r{index}_"
 
@@ -212,7 +218,6 @@ class _Compiler:
 
     # -- main --------------------------------------------------------------------------------
     def compile(self) -> CompiledRule:
-        self.used: set[str] = set()
         logic = self.rule.logic
         fields: list[str] = list(logic.group_by)
         if "manager" not in fields:
@@ -222,11 +227,9 @@ class _Compiler:
         self.group = group
         window = self._window(logic.window)
         base_types = types_in(logic.where)
-        self.derived_cols: dict[str, exp.Expr] = {}
-        self.derived_sql: dict[str, exp.Expr] = {}
         ctx = self.context()
         for name, spec in logic.derive.items():
-            if name in ("id", "ts", "type", "actor", "manager", "rep", "deal", "attrs", "source"):
+            if name in (*ENVELOPE_FIELDS, *ROSTER_FIELDS, "attrs", "source"):
                 self.report(("logic", "derive", name), f"derived name '{name}' shadows an event field")
                 continue
             sql = compile_derived(name, spec, ctx, ("logic", "derive", name), base_types)
