@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from engine.backends.duckdb import DuckDBBackend
@@ -80,8 +80,7 @@ def prepare_rules(
     sets: Sequence[str] = (),
 ) -> tuple[RuleSet, list[CompiledRule]]:
     """Load, configure and compile rules (every problem reported together)."""
-    settings = settings or Settings()
-    settings.sets = list(sets)
+    settings = replace(settings or Settings(), sets=list(sets))  # never change the caller's settings
     directories = list(rules_dirs) if rules_dirs else [default_rules_dir()]
     directories += settings.extra_rules
     ruleset, problems = collect_rules(directories)
