@@ -47,8 +47,10 @@ def _guard(func: Any) -> Any:
         except Exception as exc:  # a bug: say so plainly; SALESMIRROR_DEBUG=1 shows the traceback
             if os.environ.get("SALESMIRROR_DEBUG"):
                 raise
-            _fail(f"salesmirror: internal error ({type(exc).__name__}: {exc}); please report it, "
-                  "and set SALESMIRROR_DEBUG=1 for the details")
+            _fail(
+                f"salesmirror: internal error ({type(exc).__name__}: {exc}); please report it, "
+                "and set SALESMIRROR_DEBUG=1 for the details"
+            )
 
     return wrapper
 
@@ -69,24 +71,56 @@ def _config_path(config: str | None, no_config: bool) -> str | None:
 
 @main.command()
 @click.argument("events", nargs=-1, required=True)
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(), help="Rule directory (repeatable; default: the shipped rules).")
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(),
+    help="Rule directory (repeatable; default: the shipped rules).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
-@click.option("--fail-on", type=click.Choice(["low", "medium", "high", "never"]), default=None, help="Exit 1 when a finding is at or above this severity (default low).")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write invalid lines here (JSONL, with reasons) and evaluate the rest.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["low", "medium", "high", "never"]),
+    default=None,
+    help="Exit 1 when a finding is at or above this severity (default low).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    help="Write invalid lines here (JSONL, with reasons) and evaluate the rest.",
+)
 @click.option("--roster", type=click.Path(), help="Roster CSV: rep,manager,start,end.")
 @click.option("--config", type=click.Path(), help="Config file (default: salesmirror.yaml searched upwards).")
 @click.option("--no-config", is_flag=True, help="Ignore any salesmirror.yaml.")
-@click.option("--set", "sets", multiple=True, metavar="RULE.PARAM=VALUE", help="Override a rule parameter (repeatable).")
+@click.option(
+    "--set", "sets", multiple=True, metavar="RULE.PARAM=VALUE", help="Override a rule parameter (repeatable)."
+)
 @click.option("--origins", is_flag=True, help="Cite each evidence event's file:line (depends on input order).")
 @click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms.")
-@click.option("--max-evidence", type=click.IntRange(1), default=50, show_default=True, help="Evidence ids listed per finding.")
+@click.option(
+    "--max-evidence", type=click.IntRange(1), default=50, show_default=True, help="Evidence ids listed per finding."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Text: list all evidence, not the first five.")
 @_guard
 def check(
-    events: Sequence[str], rules_dirs: Sequence[str], fmt: str, output: str | None, fail_on: str | None,
-    rejects: str | None, roster: str | None, config: str | None, no_config: bool, sets: Sequence[str],
-    origins: bool, redact: bool, max_evidence: int, verbose: bool,
+    events: Sequence[str],
+    rules_dirs: Sequence[str],
+    fmt: str,
+    output: str | None,
+    fail_on: str | None,
+    rejects: str | None,
+    roster: str | None,
+    config: str | None,
+    no_config: bool,
+    sets: Sequence[str],
+    origins: bool,
+    redact: bool,
+    max_evidence: int,
+    verbose: bool,
 ) -> None:
     """Check EVENTS (JSONL or CSV files, .gz, or - for stdin) against the rules."""
     import engine
@@ -95,8 +129,14 @@ def check(
 
     config_path = _config_path(config, no_config)
     report = engine.check(
-        events, rules=list(rules_dirs) or None, roster=roster, config=config_path, sets=sets,
-        rejects=rejects, stdin=sys.stdin.buffer if "-" in events else None, max_evidence=max_evidence,
+        events,
+        rules=list(rules_dirs) or None,
+        roster=roster,
+        config=config_path,
+        sets=sets,
+        rejects=rejects,
+        stdin=sys.stdin.buffer if "-" in events else None,
+        max_evidence=max_evidence,
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -127,11 +167,19 @@ def _no_style(text: str, **_: Any) -> str:
 @click.option("--days", type=click.IntRange(1), default=90, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-01-05", show_default=True)
-@click.option("--profile", "profiles", multiple=True, help="Profile per manager, in turn (repeatable; default: a mix of all).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Events file (.jsonl or .jsonl.gz).")
-@click.option("--labels", type=click.Path(dir_okay=False), help="Ground truth per manager (default: OUTPUT with .labels.json).")
+@click.option(
+    "--profile", "profiles", multiple=True, help="Profile per manager, in turn (repeatable; default: a mix of all)."
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Events file (.jsonl or .jsonl.gz)."
+)
+@click.option(
+    "--labels", type=click.Path(dir_okay=False), help="Ground truth per manager (default: OUTPUT with .labels.json)."
+)
 @_guard
-def simulate(managers: int, days: int, seed: int, start: Any, profiles: Sequence[str], output: str, labels: str | None) -> None:
+def simulate(
+    managers: int, days: int, seed: int, start: Any, profiles: Sequence[str], output: str, labels: str | None
+) -> None:
     """Write a simulated org (teams, selling, coaching, messages) with known manager traits."""
     from engine.simulate import PROFILES, write_simulation
     from engine.simulate import simulate as run_simulation
@@ -144,7 +192,10 @@ def simulate(managers: int, days: int, seed: int, start: Any, profiles: Sequence
         base = output[:-3] if output.endswith(".gz") else output
         labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"
     write_simulation(sim, output, labels)
-    click.echo(f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}", err=True)
+    click.echo(
+        f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}",
+        err=True,
+    )
 
 
 @main.group()
@@ -162,7 +213,13 @@ def rules_list(rules_dirs: Sequence[str], fmt: str) -> None:
 
     ruleset = load_rules(list(rules_dirs) or [default_rules_dir()])
     rows = [
-        {"id": r.rule.id, "trait": r.rule.trait, "severity": r.rule.severity, "status": r.rule.status, "title": r.rule.title}
+        {
+            "id": r.rule.id,
+            "trait": r.rule.trait,
+            "severity": r.rule.severity,
+            "status": r.rule.status,
+            "title": r.rule.title,
+        }
         for r in ruleset.rules
     ]
     if fmt == "json":
@@ -207,7 +264,9 @@ def rules_validate(directories: Sequence[str]) -> None:
 
 @rules.command("test")
 @click.argument("cases", nargs=-1, type=click.Path(exists=True))
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(), help="Rule directory (default: the shipped rules).")
+@click.option(
+    "--rules", "rules_dirs", multiple=True, type=click.Path(), help="Rule directory (default: the shipped rules)."
+)
 @click.option("-k", "select", help="Only cases whose 'rule::name' contains this text.")
 @_guard
 def rules_test(cases: Sequence[str], rules_dirs: Sequence[str], select: str | None) -> None:
@@ -224,7 +283,9 @@ def rules_test(cases: Sequence[str], rules_dirs: Sequence[str], select: str | No
     for case in loaded:
         outcome = run_case(case, list(rules_dirs) or None)
         mark = "ok  " if outcome.passed else "FAIL"
-        click.echo(f"{mark} {case.id}" + ("" if outcome.passed else f"\n     {case.path}:{case.line}: {outcome.detail}"))
+        click.echo(
+            f"{mark} {case.id}" + ("" if outcome.passed else f"\n     {case.path}:{case.line}: {outcome.detail}")
+        )
         failed += not outcome.passed
     click.echo(f"{len(loaded) - failed} passed, {failed} failed")
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)

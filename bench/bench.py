@@ -76,7 +76,10 @@ def run_phase(name: str, path: str) -> dict[str, float]:
     """Run one phase in a fresh interpreter and return its figures and peak RSS."""
     out = subprocess.run(
         [sys.executable, __file__, "--phase", name, "--file", path],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -117,10 +120,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # The log is made in a child too: Linux carries a parent's peak RSS into its children,
         # so a parent holding a million simulated events would inflate every phase's figure.
-        path = args.file or subprocess.run(
-            [sys.executable, __file__, "--make", str(args.events), "--seed", str(args.seed), "--file", tmp],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        ).stdout.strip().splitlines()[-1]
+        path = (
+            args.file
+            or subprocess.run(
+                [sys.executable, __file__, "--make", str(args.events), "--seed", str(args.seed), "--file", tmp],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         size_mb = os.path.getsize(path) / 1e6
         results = {}
         for name in ("floor", "ingest", "check"):

@@ -167,9 +167,7 @@ def check(
     loaded = load_events(list(events), roster=roster, stdin=stdin)
     if loaded.problems:
         if rejects is None:
-            raise InvalidInput(
-                [Problem(p.path, p.line, 0, p.message) for p in loaded.problems]
-            )
+            raise InvalidInput([Problem(p.path, p.line, 0, p.message) for p in loaded.problems])
         write_rejects(rejects, loaded.problems)
     elif rejects is not None:
         write_rejects(rejects, [])

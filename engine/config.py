@@ -110,7 +110,11 @@ def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[st
         if spec is None:
             names = sorted(loaded.rule.params)
             hint = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            tip = f" (did you mean '{hint[0]}'?)" if hint else (f" (parameters: {', '.join(names)})" if names else " (it has no parameters)")
+            tip = (
+                f" (did you mean '{hint[0]}'?)"
+                if hint
+                else (f" (parameters: {', '.join(names)})" if names else " (it has no parameters)")
+            )
             text = f"rule '{rule_id}' has no parameter '{name}'{tip}"
             rule_problem(where(text), text)
             return
@@ -130,24 +134,31 @@ def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[st
     doc = settings.doc
     for rule_id, values in settings.params.items():
         for name, value in values.items():
+
             def at(text: str, rule_id: str = rule_id, name: str = name) -> Problem | None:
                 return doc.problem(("params", rule_id, name), f"invalid config: {text}", key=True) if doc else None
+
             check(rule_id, name, value, from_text=False, where=at)
     for rule_id in list(settings.disable) + list(settings.severity):
         if ruleset.get(rule_id) is None:
             hint = difflib.get_close_matches(rule_id, ids, n=1, cutoff=0.5)
             tip = f" (did you mean '{hint[0]}'?)" if hint else ""
             loc = ("disable",) if rule_id in settings.disable else ("severity", rule_id)
-            problems.append(doc.problem(loc, f"invalid config: unknown rule '{rule_id}'{tip}") if doc
-                            else Problem("config", 0, 0, f"unknown rule '{rule_id}'"))
+            problems.append(
+                doc.problem(loc, f"invalid config: unknown rule '{rule_id}'{tip}")
+                if doc
+                else Problem("config", 0, 0, f"unknown rule '{rule_id}'")
+            )
     for item in settings.sets:
         key, sep, value = item.partition("=")
         rule_id, dot, name = key.strip().rpartition(".")
         if not sep or not dot or not rule_id or not name:
             problems.append(Problem("--set", 0, 0, f"'{item}' is not RULE.PARAM=VALUE"))
             continue
+
         def at_set(text: str, item: str = item) -> Problem:
             return Problem("--set", 0, 0, f"{item}: {text}")
+
         check(rule_id, name, value, from_text=True, where=at_set)
     if problems:
         raise ConfigError(problems)

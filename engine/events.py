@@ -73,9 +73,7 @@ REQUIRED_ENVELOPE: tuple[str, ...] = ("id", "ts", "type", "actor")
 # One normalised event as ingestion stores it (before file/line/seq are added):
 # id, ts (µs since the Unix epoch, UTC), type, actor, actor_role, manager, rep,
 # deal, attrs (compact JSON), source (compact JSON or None).
-EventRow = tuple[
-    str, int, str, str, str | None, str | None, str | None, str | None, str, str | None
-]
+EventRow = tuple[str, int, str, str, str | None, str | None, str | None, str | None, str, str | None]
 
 Role = Literal["rep", "manager", "executive", "marketing", "ops", "other"]
 
@@ -111,9 +109,7 @@ def describe(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # JSONEncoder.encode builds a fresh C encoder on every call; for millions of
 # small attrs objects building it once is twice as fast. Same output: sorted
 # keys, compact separators, no ASCII escaping, NaN/Infinity refused.
@@ -182,8 +178,7 @@ def _day_us(date_text: str) -> int:
     days = _DAYS.get(date_text)
     if days is None:
         days = (
-            datetime(int(date_text[:4]), int(date_text[5:7]), int(date_text[8:10])).toordinal()
-            - _EPOCH_ORDINAL
+            datetime(int(date_text[:4]), int(date_text[5:7]), int(date_text[8:10])).toordinal() - _EPOCH_ORDINAL
         ) * 86_400_000_000
         if len(_DAYS) > 100_000:  # logs cover few distinct days; bound it anyway
             _DAYS.clear()
@@ -317,9 +312,7 @@ def event_rules_problems(event_type: str, fields: dict[str, Any], attrs: object)
     validation failed, so one line reports all of its problems together.
     """
     problems = [
-        f"{event_type} needs field {name!r}"
-        for name in REQUIRED_FIELDS.get(event_type, ())
-        if fields.get(name) is None
+        f"{event_type} needs field {name!r}" for name in REQUIRED_FIELDS.get(event_type, ()) if fields.get(name) is None
     ]
     spec = EVENT_TYPES.get(event_type)
     if spec and isinstance(attrs, dict):
@@ -375,9 +368,7 @@ def _optional_text(field: str) -> BeforeValidator:
 
 def _check_ts(value: object) -> datetime:
     if type(value) is not str:
-        raise _fail(
-            f"field 'ts' must be a string (RFC 3339 timestamp or date), got {describe(value)}"
-        )
+        raise _fail(f"field 'ts' must be a string (RFC 3339 timestamp or date), got {describe(value)}")
     try:
         micros = parse_timestamp(value)
     except TimestampError as exc:
@@ -413,8 +404,7 @@ def _check_attrs(value: object) -> object:
 
 _TS_SCHEMA: dict[str, Any] = {
     "description": (
-        "When it happened: an RFC 3339 timestamp with Z or an offset, "
-        "or a bare date (YYYY-MM-DD, meaning 00:00 UTC)."
+        "When it happened: an RFC 3339 timestamp with Z or an offset, or a bare date (YYYY-MM-DD, meaning 00:00 UTC)."
     ),
     "anyOf": [
         {"type": "string", "format": "date-time"},
@@ -422,9 +412,7 @@ _TS_SCHEMA: dict[str, Any] = {
     ],
 }
 _TEXT = WithJsonSchema({"type": "string", "minLength": 1, "pattern": "\\S"})
-_OPTIONAL_TEXT = WithJsonSchema(
-    {"anyOf": [{"type": "string", "minLength": 1, "pattern": "\\S"}, {"type": "null"}]}
-)
+_OPTIONAL_TEXT = WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "pattern": "\\S"}, {"type": "null"}]})
 
 
 class Event(BaseModel):
@@ -437,9 +425,7 @@ class Event(BaseModel):
     type: Annotated[str, _required_text("type"), _TEXT] = Field(
         description="What happened: a vocabulary name or a custom one (kept, with a warning)."
     )
-    actor: Annotated[str, _required_text("actor"), _TEXT] = Field(
-        description="Id of the person who did it."
-    )
+    actor: Annotated[str, _required_text("actor"), _TEXT] = Field(description="Id of the person who did it.")
     actor_role: Annotated[Role | None, BeforeValidator(_check_role)] = Field(
         default=None, description="Resolved from the roster when absent."
     )
@@ -469,9 +455,7 @@ class Event(BaseModel):
             self.type, {"manager": self.manager, "rep": self.rep, "deal": self.deal}, self.attrs
         )
         if problems:
-            raise PydanticCustomError(
-                "salesmirror_event", "{message}", {"message": "; ".join(problems)}
-            )
+            raise PydanticCustomError("salesmirror_event", "{message}", {"message": "; ".join(problems)})
         return self
 
     def to_row(self) -> EventRow:
@@ -561,9 +545,7 @@ def event_json_schema() -> dict[str, Any]:
     schema = Event.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://salesmirror.dev/schema/event-v1.json"
-    schema["description"] = (
-        "One event of the salesmirror canonical log (contract v1), one JSON object per line."
-    )
+    schema["description"] = "One event of the salesmirror canonical log (contract v1), one JSON object per line."
     rules: list[dict[str, Any]] = []
     for event_type, spec in EVENT_TYPES.items():
         then: dict[str, Any] = {}

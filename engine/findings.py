@@ -148,9 +148,15 @@ def build_findings(rule: CompiledRule, rows: list[dict[str, Any]], *, max_eviden
         values.update(metrics)
         values.update(
             when=_when(rule, int(row.get("windows") or 1)),
-            manager=row["manager"], rep=row.get("rep"), deal=row.get("deal"),
-            threshold=threshold, window_days=clean_number(round(days, 1)), windows=row.get("windows"),
-            metric=clean_number(row.get("metric")), window_start=iso(start), window_end=iso(end),
+            manager=row["manager"],
+            rep=row.get("rep"),
+            deal=row.get("deal"),
+            threshold=threshold,
+            window_days=clean_number(round(days, 1)),
+            windows=row.get("windows"),
+            metric=clean_number(row.get("metric")),
+            window_start=iso(start),
+            window_end=iso(end),
         )
         group = {f: row.get(c) for f, c in zip(rule.group_fields, rule.group) if f not in ("manager", "rep", "deal")}
         for name, value in group.items():

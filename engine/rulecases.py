@@ -104,11 +104,27 @@ def _roster(rows: list[Any]) -> list[dict[str, Any]]:
     events = []
     for index, row in enumerate(rows):
         rep, manager, start, *rest = [_text(v) for v in row]
-        events.append({"id": f"roster-{index + 1}-in", "ts": start, "type": "team_member_added",
-                       "actor": manager, "manager": manager, "rep": rep})
+        events.append(
+            {
+                "id": f"roster-{index + 1}-in",
+                "ts": start,
+                "type": "team_member_added",
+                "actor": manager,
+                "manager": manager,
+                "rep": rep,
+            }
+        )
         if rest and rest[0]:
-            events.append({"id": f"roster-{index + 1}-out", "ts": rest[0], "type": "team_member_removed",
-                           "actor": manager, "manager": manager, "rep": rep})
+            events.append(
+                {
+                    "id": f"roster-{index + 1}-out",
+                    "ts": rest[0],
+                    "type": "team_member_removed",
+                    "actor": manager,
+                    "manager": manager,
+                    "rep": rep,
+                }
+            )
     return events
 
 
@@ -131,10 +147,17 @@ def load_cases(path: str) -> list[Case]:
             events = _roster(raw.get("roster", [])) + _expand(_text(raw["events"]), f"{path} case {raw['name']}")
         except (ValueError, KeyError, TypeError) as err:
             raise RuleError([doc.problem(loc + ("events",), f"invalid events: {err}")]) from None
-        cases.append(Case(
-            rule=data["rule"], name=str(raw["name"]), events=events, expect=_text(raw["expect"]) or [],
-            params=raw.get("params") or {}, path=path, line=doc.where(loc)[0],
-        ))
+        cases.append(
+            Case(
+                rule=data["rule"],
+                name=str(raw["name"]),
+                events=events,
+                expect=_text(raw["expect"]) or [],
+                params=raw.get("params") or {},
+                path=path,
+                line=doc.where(loc)[0],
+            )
+        )
     return cases
 
 
@@ -158,7 +181,10 @@ def _matches(finding: Finding, expected: dict[str, Any]) -> list[str]:
         if key == "metrics":
             for name, value in want.items():
                 got = actual["metrics"].get(name)
-                if not (isinstance(got, (int, float)) and isinstance(value, (int, float)) and abs(got - value) < 1e-3) and got != value:
+                if (
+                    not (isinstance(got, (int, float)) and isinstance(value, (int, float)) and abs(got - value) < 1e-3)
+                    and got != value
+                ):
                     problems.append(f"metrics.{name} is {got!r}, expected {value!r}")
         elif key == "window":
             for end, value in want.items():

@@ -69,9 +69,7 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
     "ride_along": {},
     "coaching_session": {"topic": Attr("str")},
     "deal_review": {"decision": _enum("advance", "continue", "disqualify", "escalate")},
-    "team_meeting": {
-        "focus": _enum("skills", "pipeline", "product", "morale", "admin", "activity")
-    },
+    "team_meeting": {"focus": _enum("skills", "pipeline", "product", "morale", "admin", "activity")},
     "performance_plan_started": {},
     # manager morale
     "team_event": {"kind": _enum("celebration", "contest", "party", "pep_talk", "offsite")},
@@ -83,9 +81,7 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
         "per": _enum("day", "week", "month"),
     },
     "strategy_changed": {
-        "area": _enum(
-            "target_market", "messaging", "focus_product", "territory", "process", "priorities"
-        ),
+        "area": _enum("target_market", "messaging", "focus_product", "territory", "process", "priorities"),
         "summary": Attr("str"),
     },
     "kpi_set": {"kpis": Attr("list")},

@@ -55,8 +55,7 @@ def added(event_id: str, when: str, manager: str, rep: str, actor: str = "hr") -
 def removed(
     event_id: str, when: str, manager: str, rep: str, reason: str = "transferred", actor: str = "hr"
 ) -> dict[str, Any]:
-    return ev(event_id, when, "team_member_removed", actor, manager=manager, rep=rep,
-              attrs={"reason": reason})
+    return ev(event_id, when, "team_member_removed", actor, manager=manager, rep=rep, attrs={"reason": reason})
 
 
 def write_events(path: Path, events: list[dict[str, Any]]) -> Path:
@@ -96,8 +95,9 @@ def write_rule(rules_dir: Path, rule_id: str, logic: dict[str, Any], **kw: Any) 
     return target
 
 
-def write_library(rules_dir: Path, lists: dict[str, Any] | None = None,
-                  macros: dict[str, Any] | None = None, name: str = "_lib.yaml") -> Path:
+def write_library(
+    rules_dir: Path, lists: dict[str, Any] | None = None, macros: dict[str, Any] | None = None, name: str = "_lib.yaml"
+) -> Path:
     rules_dir.mkdir(parents=True, exist_ok=True)
     body: dict[str, Any] = {}
     if lists:
@@ -135,8 +135,7 @@ def findings(report: engine.Report, rule_id: str = "t/rule") -> list[Any]:
 def one(report: engine.Report, rule_id: str = "t/rule") -> Any:
     """The single finding of ``rule_id`` (fails loudly when there are none or several)."""
     found = findings(report, rule_id)
-    assert len(found) == 1, [(f.manager, f.rep, f.deal, f.window_start, f.window_end, f.metrics)
-                             for f in found]
+    assert len(found) == 1, [(f.manager, f.rep, f.deal, f.window_start, f.window_end, f.metrics) for f in found]
     return found[0]
 
 

@@ -17,7 +17,12 @@ RULESET = load_rules([default_rules_dir()])
 RULES = RULESET.rules
 CASES = [case for path in find_case_files([str(ROOT / "fixtures" / "rules")]) for case in load_cases(path)]
 PRACTICES = {
-    "call-listening", "deal-capacity", "kpi-overload", "performance-avoidance", "even-target-split", "meeting-focus",
+    "call-listening",
+    "deal-capacity",
+    "kpi-overload",
+    "performance-avoidance",
+    "even-target-split",
+    "meeting-focus",
 }
 
 

@@ -28,11 +28,25 @@ def small_log() -> list[dict[str, object]]:
         _event("r-2", "2026-01-01", "team_member_added", "mgr-b", manager="mgr-b", rep="rep-b1"),
     ]
     for index, day in enumerate(["2026-01-05", "2026-01-19", "2026-02-02"]):
-        events.append(_event(f"s-a{index}", f"{day}T09:00:00Z", "strategy_changed", "mgr-a",
-                             attrs={"area": "messaging", "summary": f"new pitch {index}"},
-                             source={"system": "salesforce", "object": "Task", "record_id": f"00T{index}"}))
-    events.append(_event("s-b0", "2026-01-12T09:00:00Z", "strategy_changed", "mgr-b",
-                         attrs={"area": "territory", "summary": "split the north"}))
+        events.append(
+            _event(
+                f"s-a{index}",
+                f"{day}T09:00:00Z",
+                "strategy_changed",
+                "mgr-a",
+                attrs={"area": "messaging", "summary": f"new pitch {index}"},
+                source={"system": "salesforce", "object": "Task", "record_id": f"00T{index}"},
+            )
+        )
+    events.append(
+        _event(
+            "s-b0",
+            "2026-01-12T09:00:00Z",
+            "strategy_changed",
+            "mgr-b",
+            attrs={"area": "territory", "summary": "split the north"},
+        )
+    )
     events.append(_event("e-end", "2026-03-31T16:00:00Z", "email_sent", "rep-b1"))
     return events
 
@@ -91,7 +105,17 @@ def test_json_matches_contract_and_golden(log: Path) -> None:
     assert set(data) == {"findings", "summary", "not_assessed"}
     finding = data["findings"][0]
     assert list(finding)[:11] == [
-        "rule", "trait", "severity", "manager", "rep", "deal", "window", "message", "metrics", "evidence", "advice",
+        "rule",
+        "trait",
+        "severity",
+        "manager",
+        "rep",
+        "deal",
+        "window",
+        "message",
+        "metrics",
+        "evidence",
+        "advice",
     ]
     assert finding["evidence"] == ["s-a0", "s-a1", "s-a2"]
     assert finding["sources"]["s-a1"] == {"object": "Task", "record_id": "00T1", "system": "salesforce"}
@@ -219,7 +243,9 @@ def test_config_searched_upwards(log: Path, tmp_path: Path, monkeypatch: pytest.
 
 def test_bad_config_exit_2_with_position(log: Path, tmp_path: Path) -> None:
     config = tmp_path / "salesmirror.yaml"
-    config.write_text("params:\n  knee-jerk-reactionary/strategy-churn:\n    min_chrun: 5\nfail_onn: high\n", encoding="utf-8")
+    config.write_text(
+        "params:\n  knee-jerk-reactionary/strategy-churn:\n    min_chrun: 5\nfail_onn: high\n", encoding="utf-8"
+    )
     code, _, err = run("check", "--config", str(config), "--rules", str(CHURN_RULES), str(log))
     assert code == 2
     assert f"{config}:4:1: invalid config: unknown option 'fail_onn' (did you mean 'fail_on'?)" in err
@@ -271,8 +297,21 @@ def test_rules_test_runs_cases(tmp_path: Path) -> None:
 
 def test_simulate_writes_events_and_labels(tmp_path: Path) -> None:
     target = tmp_path / "org.jsonl.gz"
-    code, _, err = run("simulate", "--managers", "2", "--days", "14", "--seed", "3", "--profile", "regurgitator",
-                       "--profile", "healthy", "-o", str(target))
+    code, _, err = run(
+        "simulate",
+        "--managers",
+        "2",
+        "--days",
+        "14",
+        "--seed",
+        "3",
+        "--profile",
+        "regurgitator",
+        "--profile",
+        "healthy",
+        "-o",
+        str(target),
+    )
     assert code == 0, err
     labels = json.loads((tmp_path / "org.labels.json").read_text(encoding="utf-8"))
     assert sorted(v["profile"] for v in labels["managers"].values()) == ["healthy", "regurgitator"]

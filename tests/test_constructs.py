@@ -47,8 +47,14 @@ def match(where: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"kind": "match", "where": where, **extra}
 
 
-def assert_match(report: engine.Report, evidence: list[str], *, manager: str = "m1",
-                 start: dt.datetime = FRAME_START, end: dt.datetime = FRAME_END) -> Any:
+def assert_match(
+    report: engine.Report,
+    evidence: list[str],
+    *,
+    manager: str = "m1",
+    start: dt.datetime = FRAME_START,
+    end: dt.datetime = FRAME_END,
+) -> Any:
     finding = one(report)
     assert finding.rule == "t/rule"
     assert finding.manager == manager
@@ -96,8 +102,10 @@ def test_filter_type_list_fires(tmp_path: Path) -> None:
 
 
 def test_filter_type_list_quiet(tmp_path: Path) -> None:
-    events = [m1("e1", "2026-01-06", "one_on_one_held", rep="r1"),
-              m1("e2", "2026-01-07", "team_meeting", attrs={"focus": "skills"})]
+    events = [
+        m1("e1", "2026-01-06", "one_on_one_held", rep="r1"),
+        m1("e2", "2026-01-07", "team_meeting", attrs={"focus": "skills"}),
+    ]
     assert findings(run_filter(tmp_path, events, {"type": ["ride_along", "coaching_session"]})) == []
 
 
@@ -142,8 +150,7 @@ def test_filter_numeric_gte_fires(tmp_path: Path) -> None:
 
 
 def test_filter_numeric_gt_and_lte_fires(tmp_path: Path) -> None:
-    report = run_filter(tmp_path, AMOUNTS, {"type": "deal_created",
-                                            "attrs.amount": {"gt": 9, "lte": 50000}})
+    report = run_filter(tmp_path, AMOUNTS, {"type": "deal_created", "attrs.amount": {"gt": 9, "lte": 50000}})
     assert_match(report, ["d100", "d50k"])
 
 
@@ -158,8 +165,9 @@ def test_filter_in_fires(tmp_path: Path) -> None:
         m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "execution"}),
         m1("x3", "2026-01-08", "forecast_miss_explained", attrs={"cause_category": "pricing"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "forecast_miss_explained",
-                                           "attrs.cause_category": {"in": ["market", "pricing"]}})
+    report = run_filter(
+        tmp_path, events, {"type": "forecast_miss_explained", "attrs.cause_category": {"in": ["market", "pricing"]}}
+    )
     assert_match(report, ["x1", "x3"])
 
 
@@ -168,8 +176,9 @@ def test_filter_in_quiet(tmp_path: Path) -> None:
         m1("x1", "2026-01-06", "forecast_miss_explained", attrs={"cause_category": "execution"}),
         m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "product"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "forecast_miss_explained",
-                                           "attrs.cause_category": {"in": ["market", "pricing"]}})
+    report = run_filter(
+        tmp_path, events, {"type": "forecast_miss_explained", "attrs.cause_category": {"in": ["market", "pricing"]}}
+    )
     assert findings(report) == []
 
 
@@ -180,8 +189,9 @@ def test_filter_not_in_fires(tmp_path: Path) -> None:
         m1("x3", "2026-01-08", "forecast_miss_explained", attrs={"cause_category": "skills"}),
         m1("x4", "2026-01-08 01:00", "forecast_miss_explained"),  # missing: no comparison holds
     ]
-    report = run_filter(tmp_path, events, {"type": "forecast_miss_explained",
-                                           "attrs.cause_category": {"not_in": ["market", "pricing"]}})
+    report = run_filter(
+        tmp_path, events, {"type": "forecast_miss_explained", "attrs.cause_category": {"not_in": ["market", "pricing"]}}
+    )
     assert_match(report, ["x2", "x3"])
 
 
@@ -190,8 +200,9 @@ def test_filter_not_in_quiet(tmp_path: Path) -> None:
         m1("x1", "2026-01-06", "forecast_miss_explained", attrs={"cause_category": "market"}),
         m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "pricing"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "forecast_miss_explained",
-                                           "attrs.cause_category": {"not_in": ["market", "pricing"]}})
+    report = run_filter(
+        tmp_path, events, {"type": "forecast_miss_explained", "attrs.cause_category": {"not_in": ["market", "pricing"]}}
+    )
     assert findings(report) == []
 
 
@@ -201,8 +212,7 @@ def test_filter_regex_fires(tmp_path: Path) -> None:
         m1("t2", "2026-01-07", "message_sent", attrs={"audience": "team", "text": "Mustard for lunch"}),
         m1("t3", "2026-01-08", "message_sent", attrs={"audience": "rep", "text": "this must be done"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "message_sent",
-                                           "attrs.text": {"regex": "(?i)\\bmust\\b"}})
+    report = run_filter(tmp_path, events, {"type": "message_sent", "attrs.text": {"regex": "(?i)\\bmust\\b"}})
     assert_match(report, ["t1", "t3"])
 
 
@@ -211,8 +221,7 @@ def test_filter_regex_quiet(tmp_path: Path) -> None:
         m1("t1", "2026-01-06", "message_sent", attrs={"audience": "team", "text": "Mustard for lunch"}),
         m1("t2", "2026-01-07", "message_sent", attrs={"audience": "team", "text": "we mustn't stop"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "message_sent",
-                                           "attrs.text": {"regex": "(?i)\\bmust\\b"}})
+    report = run_filter(tmp_path, events, {"type": "message_sent", "attrs.text": {"regex": "(?i)\\bmust\\b"}})
     assert findings(report) == []
 
 
@@ -235,8 +244,10 @@ def test_filter_exists_false_fires(tmp_path: Path) -> None:
 
 
 def test_filter_exists_quiet(tmp_path: Path) -> None:
-    events = [m1("c1", "2026-01-06", "call_logged", "r1", rep="r1"),
-              m1("c2", "2026-01-07", "email_sent", "r1", rep="r1", deal="D1")]
+    events = [
+        m1("c1", "2026-01-06", "call_logged", "r1", rep="r1"),
+        m1("c2", "2026-01-07", "email_sent", "r1", rep="r1", deal="D1"),
+    ]
     report = run_filter(tmp_path, events, {"type": "call_logged", "deal": {"exists": True}})
     assert findings(report) == []
 
@@ -256,8 +267,7 @@ def test_filter_contains_fires(tmp_path: Path) -> None:
         m1("g2", "2026-01-07", "meeting_held", "r1", rep="r1", attrs={"participants": ["r1", "m10"]}),
         m1("g3", "2026-01-08", "meeting_held", "r1", rep="r1", attrs={"participants": ["m1"]}),
     ]
-    report = run_filter(tmp_path, events, {"type": "meeting_held",
-                                           "attrs.participants": {"contains": "m1"}})
+    report = run_filter(tmp_path, events, {"type": "meeting_held", "attrs.participants": {"contains": "m1"}})
     assert_match(report, ["g1", "g3"])
 
 
@@ -266,8 +276,7 @@ def test_filter_contains_quiet(tmp_path: Path) -> None:
         m1("g1", "2026-01-06", "meeting_held", "r1", rep="r1", attrs={"participants": ["r1", "m10"]}),
         m1("g2", "2026-01-07", "meeting_held", "r1", rep="r1", attrs={"with_customer": True}),
     ]
-    report = run_filter(tmp_path, events, {"type": "meeting_held",
-                                           "attrs.participants": {"contains": "m1"}})
+    report = run_filter(tmp_path, events, {"type": "meeting_held", "attrs.participants": {"contains": "m1"}})
     assert findings(report) == []
 
 
@@ -323,8 +332,7 @@ def test_filter_missing_attribute_never_satisfies_comparison(tmp_path: Path) -> 
         m1("o2", "2026-01-07", "one_on_one_held", rep="r1", attrs={"duration_min": 45}),
         m1("o3", "2026-01-08", "one_on_one_held", rep="r1"),  # no duration
     ]
-    report = run_filter(tmp_path, events, {"type": "one_on_one_held",
-                                           "attrs.duration_min": {"lt": 30}})
+    report = run_filter(tmp_path, events, {"type": "one_on_one_held", "attrs.duration_min": {"lt": 30}})
     assert_match(report, ["o1"])
 
 
@@ -343,8 +351,7 @@ def test_filter_missing_attribute_satisfies_not(tmp_path: Path) -> None:
         m1("o2", "2026-01-07", "one_on_one_held", rep="r1", attrs={"duration_min": 45}),
         m1("o3", "2026-01-08", "one_on_one_held", rep="r1"),
     ]
-    report = run_filter(tmp_path, events, {"type": "one_on_one_held",
-                                           "not": {"attrs.duration_min": {"gte": 30}}})
+    report = run_filter(tmp_path, events, {"type": "one_on_one_held", "not": {"attrs.duration_min": {"gte": 30}}})
     assert_match(report, ["o1", "o3"])
 
 
@@ -354,16 +361,20 @@ def test_filter_any_fires(tmp_path: Path) -> None:
         m1("a2", "2026-01-07", "team_meeting", attrs={"focus": "skills"}),
         m1("a3", "2026-01-08", "team_meeting", attrs={"focus": "morale"}),
     ]
-    report = run_filter(tmp_path, events, {"any": [{"type": "ride_along"},
-                                                   {"type": "team_meeting", "attrs.focus": "skills"}]})
+    report = run_filter(
+        tmp_path, events, {"any": [{"type": "ride_along"}, {"type": "team_meeting", "attrs.focus": "skills"}]}
+    )
     assert_match(report, ["a1", "a2"])
 
 
 def test_filter_any_quiet(tmp_path: Path) -> None:
-    events = [m1("a3", "2026-01-08", "team_meeting", attrs={"focus": "morale"}),
-              m1("a4", "2026-01-08 02:00", "coaching_session", rep="r1")]
-    report = run_filter(tmp_path, events, {"any": [{"type": "ride_along"},
-                                                   {"type": "team_meeting", "attrs.focus": "skills"}]})
+    events = [
+        m1("a3", "2026-01-08", "team_meeting", attrs={"focus": "morale"}),
+        m1("a4", "2026-01-08 02:00", "coaching_session", rep="r1"),
+    ]
+    report = run_filter(
+        tmp_path, events, {"any": [{"type": "ride_along"}, {"type": "team_meeting", "attrs.focus": "skills"}]}
+    )
     assert findings(report) == []
 
 
@@ -402,8 +413,7 @@ def test_filter_ts_lt_date_fires(tmp_path: Path) -> None:
 
 def test_filter_ts_unquoted_yaml_date_fires(tmp_path: Path) -> None:
     # yaml.safe_dump writes a date object unquoted, so the rule file holds `gte: 2026-01-08`
-    report = run_filter(tmp_path, TS_EVENTS, {"type": "coaching_session",
-                                              "ts": {"gte": dt.date(2026, 1, 8)}})
+    report = run_filter(tmp_path, TS_EVENTS, {"type": "coaching_session", "ts": {"gte": dt.date(2026, 1, 8)}})
     assert_match(report, ["s2", "s3"])
 
 
@@ -421,8 +431,7 @@ def test_filter_ts_unquoted_yaml_datetime_with_offset_fires(tmp_path: Path) -> N
 
 def test_filter_ts_with_offset_fires(tmp_path: Path) -> None:
     # 2026-01-08T02:00:00+02:00 is 2026-01-08T00:00:00Z: s1 (23:59Z the day before) is earlier.
-    report = run_filter(tmp_path, TS_EVENTS, {"type": "coaching_session",
-                                              "ts": {"gte": "2026-01-08T02:00:00+02:00"}})
+    report = run_filter(tmp_path, TS_EVENTS, {"type": "coaching_session", "ts": {"gte": "2026-01-08T02:00:00+02:00"}})
     assert_match(report, ["s2", "s3"])
 
 
@@ -437,18 +446,30 @@ def test_filter_bool_attribute_fires(tmp_path: Path) -> None:
 
 
 def test_filter_bool_attribute_quiet(tmp_path: Path) -> None:
-    events = [m1("l2", "2026-01-07", "call_listened", rep="r1", attrs={"feedback_given": False}),
-              m1("l3", "2026-01-08", "call_listened", rep="r1")]
+    events = [
+        m1("l2", "2026-01-07", "call_listened", rep="r1", attrs={"feedback_given": False}),
+        m1("l3", "2026-01-08", "call_listened", rep="r1"),
+    ]
     report = run_filter(tmp_path, events, {"type": "call_listened", "attrs.feedback_given": True})
     assert findings(report) == []
 
 
 def test_filter_source_field_fires(tmp_path: Path) -> None:
     events = [
-        m1("s1", "2026-01-06", "one_on_one_held", rep="r1",
-           source={"system": "salesforce", "object": "Event", "record_id": "00U1"}),
-        m1("s2", "2026-01-07", "one_on_one_held", rep="r1",
-           source={"system": "hubspot", "object": "meeting", "record_id": "77"}),
+        m1(
+            "s1",
+            "2026-01-06",
+            "one_on_one_held",
+            rep="r1",
+            source={"system": "salesforce", "object": "Event", "record_id": "00U1"},
+        ),
+        m1(
+            "s2",
+            "2026-01-07",
+            "one_on_one_held",
+            rep="r1",
+            source={"system": "hubspot", "object": "meeting", "record_id": "77"},
+        ),
         m1("s3", "2026-01-08", "one_on_one_held", rep="r1"),
     ]
     report = run_filter(tmp_path, events, {"type": "one_on_one_held", "source.system": "salesforce"})
@@ -457,8 +478,15 @@ def test_filter_source_field_fires(tmp_path: Path) -> None:
 
 
 def test_filter_source_field_quiet(tmp_path: Path) -> None:
-    events = [m1("s2", "2026-01-07", "one_on_one_held", rep="r1",
-                 source={"system": "hubspot", "object": "meeting", "record_id": "77"})]
+    events = [
+        m1(
+            "s2",
+            "2026-01-07",
+            "one_on_one_held",
+            rep="r1",
+            source={"system": "hubspot", "object": "meeting", "record_id": "77"},
+        )
+    ]
     report = run_filter(tmp_path, events, {"type": "one_on_one_held", "source.system": "salesforce"})
     assert findings(report) == []
 
@@ -466,8 +494,8 @@ def test_filter_source_field_quiet(tmp_path: Path) -> None:
 def test_filter_actor_role_resolved_from_roster(tmp_path: Path) -> None:
     events = FRAME + [
         added("j1", "2026-01-01", "m1", "r1"),
-        ev("w1", "2026-01-06", "deal_closed_won", "m1", rep="r1", deal="D1"),   # m1 leads: manager
-        ev("w2", "2026-01-07", "deal_closed_won", "r1", rep="r1", deal="D2"),   # r1: a rep
+        ev("w1", "2026-01-06", "deal_closed_won", "m1", rep="r1", deal="D1"),  # m1 leads: manager
+        ev("w2", "2026-01-07", "deal_closed_won", "r1", rep="r1", deal="D2"),  # r1: a rep
         ev("w3", "2026-01-08", "deal_closed_won", "m1", rep="r1", deal="D3", actor_role="rep"),  # as given
     ]
     report = run_rule(tmp_path, events, match({"type": "deal_closed_won", "actor_role": "manager"}))
@@ -483,8 +511,7 @@ def test_filter_actor_role_quiet(tmp_path: Path) -> None:
     assert findings(report) == []
 
 
-LISTS = {"external": ["market", "competition", "pricing"],
-         "contact_types": ["one_on_one_held", "ride_along"]}
+LISTS = {"external": ["market", "competition", "pricing"], "contact_types": ["one_on_one_held", "ride_along"]}
 
 
 def test_filter_named_list_in_fires(tmp_path: Path) -> None:
@@ -492,8 +519,9 @@ def test_filter_named_list_in_fires(tmp_path: Path) -> None:
         m1("x1", "2026-01-06", "forecast_miss_explained", attrs={"cause_category": "competition"}),
         m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "execution"}),
     ]
-    report = run_filter(tmp_path, events, {"type": "forecast_miss_explained",
-                                           "attrs.cause_category": {"in": "@external"}}, lists=LISTS)
+    report = run_filter(
+        tmp_path, events, {"type": "forecast_miss_explained", "attrs.cause_category": {"in": "@external"}}, lists=LISTS
+    )
     assert_match(report, ["x1"])
 
 
@@ -508,11 +536,21 @@ def test_filter_named_list_as_value_fires(tmp_path: Path) -> None:
 
 
 def test_filter_named_list_quiet(tmp_path: Path) -> None:
-    events = [m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "execution"}),
-              m1("c2", "2026-01-07 01:00", "coaching_session", rep="r1")]
-    report = run_filter(tmp_path, events, {"any": [
-        {"type": "forecast_miss_explained", "attrs.cause_category": {"in": "@external"}},
-        {"type": "@contact_types"}]}, lists=LISTS)
+    events = [
+        m1("x2", "2026-01-07", "forecast_miss_explained", attrs={"cause_category": "execution"}),
+        m1("c2", "2026-01-07 01:00", "coaching_session", rep="r1"),
+    ]
+    report = run_filter(
+        tmp_path,
+        events,
+        {
+            "any": [
+                {"type": "forecast_miss_explained", "attrs.cause_category": {"in": "@external"}},
+                {"type": "@contact_types"},
+            ]
+        },
+        lists=LISTS,
+    )
     assert findings(report) == []
 
 
@@ -557,8 +595,10 @@ def test_filter_nested_macro_fires(tmp_path: Path) -> None:
 
 
 def test_filter_macro_quiet(tmp_path: Path) -> None:
-    events = [m1("k3", "2026-01-08", "team_meeting", attrs={"focus": "morale"}),
-              m1("k4", "2026-01-09", "ride_along", rep="r1")]
+    events = [
+        m1("k3", "2026-01-08", "team_meeting", attrs={"focus": "morale"}),
+        m1("k4", "2026-01-09", "ride_along", rep="r1"),
+    ]
     report = run_filter(tmp_path, events, {"use": "method"}, macros=MACROS)
     assert findings(report) == []
 
@@ -590,8 +630,9 @@ def test_group_by_manager_default_fires(tmp_path: Path) -> None:
         ev("a2", "2026-01-07", "coaching_session", "m1", manager="m1", rep="r2"),
         ev("b1", "2026-01-06", "coaching_session", "m2", manager="m2", rep="r3"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"}, "op": "gte", "value": 2}
+    )
     finding = one(report)  # m2 has one session only
     assert (finding.manager, finding.rep, finding.deal) == ("m1", None, None)
     assert finding.metrics["count"] == 2
@@ -604,8 +645,9 @@ def test_group_by_manager_quiet(tmp_path: Path) -> None:
         ev("a1", "2026-01-06", "coaching_session", "m1", manager="m1", rep="r1"),
         ev("b1", "2026-01-06", "coaching_session", "m2", manager="m2", rep="r3"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"}, "op": "gte", "value": 2}
+    )
     assert findings(report) == []
 
 
@@ -615,8 +657,17 @@ def test_group_by_manager_rep_fires(tmp_path: Path) -> None:
         m1("a2", "2026-01-07", "coaching_session", rep="r2"),
         m1("a3", "2026-01-08", "coaching_session", rep="r1"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "group_by": ["manager", "rep"], "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path,
+        events,
+        {
+            "kind": "threshold",
+            "where": {"type": "coaching_session"},
+            "group_by": ["manager", "rep"],
+            "op": "gte",
+            "value": 2,
+        },
+    )
     finding = one(report)  # (m1, r1) has 2, (m1, r2) has 1; together 3 would fire by manager
     assert (finding.manager, finding.rep, finding.deal) == ("m1", "r1", None)
     assert finding.metrics["count"] == 2
@@ -630,8 +681,11 @@ def test_group_by_rep_adds_manager(tmp_path: Path) -> None:
         ev("a1", "2026-01-06", "coaching_session", "m1", manager="m1", rep="r1"),
         ev("a2", "2026-01-07", "coaching_session", "m2", manager="m2", rep="r1"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "group_by": ["rep"], "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path,
+        events,
+        {"kind": "threshold", "where": {"type": "coaching_session"}, "group_by": ["rep"], "op": "gte", "value": 2},
+    )
     assert findings(report) == []  # r1 had one session with each of two managers
 
 
@@ -642,8 +696,17 @@ def test_group_by_manager_deal_fires(tmp_path: Path) -> None:
         m1("p3", "2026-01-08", "close_date_pushed", "r1", rep="r1", deal="D1"),
         m1("p4", "2026-01-09", "close_date_pushed", "r3", rep="r3", deal="D3"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "close_date_pushed"},
-                                         "group_by": ["manager", "deal"], "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path,
+        events,
+        {
+            "kind": "threshold",
+            "where": {"type": "close_date_pushed"},
+            "group_by": ["manager", "deal"],
+            "op": "gte",
+            "value": 2,
+        },
+    )
     finding = one(report)
     assert (finding.manager, finding.rep, finding.deal) == ("m1", None, "D1")
     assert finding.metrics["count"] == 2
@@ -656,8 +719,17 @@ def test_group_by_empty_key_not_counted(tmp_path: Path) -> None:
         m1("a1", "2026-01-06", "coaching_session", rep="r1"),
         m1("a2", "2026-01-07", "coaching_session"),  # no rep: not part of any (manager, rep) group
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "group_by": ["manager", "rep"], "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path,
+        events,
+        {
+            "kind": "threshold",
+            "where": {"type": "coaching_session"},
+            "group_by": ["manager", "rep"],
+            "op": "gte",
+            "value": 2,
+        },
+    )
     assert findings(report) == []
 
 
@@ -668,8 +740,17 @@ def test_group_by_empty_deal_not_counted(tmp_path: Path) -> None:
         m1("p3", "2026-01-08", "close_date_pushed", "r1", rep="r1", deal="D1"),
         m1("p4", "2026-01-08 01:00", "close_date_pushed", "r1", rep="r1"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "close_date_pushed"},
-                                         "group_by": ["manager", "deal"], "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path,
+        events,
+        {
+            "kind": "threshold",
+            "where": {"type": "close_date_pushed"},
+            "group_by": ["manager", "deal"],
+            "op": "gte",
+            "value": 2,
+        },
+    )
     finding = one(report)  # the two deal-less pushes are not a group of their own
     assert finding.deal == "D1" and finding.evidence == ["p1", "p3"]
 
@@ -679,20 +760,22 @@ def test_group_by_unresolved_manager_not_counted(tmp_path: Path) -> None:
         m1("a1", "2026-01-06", "coaching_session", rep="r1"),
         ev("a2", "2026-01-07", "coaching_session", "someone", rep="r9"),  # nobody's team
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path, events, {"kind": "threshold", "where": {"type": "coaching_session"}, "op": "gte", "value": 2}
+    )
     assert findings(report) == []
 
 
 def test_group_by_manager_resolved_via_rep(tmp_path: Path) -> None:
     events = FRAME + [
         added("j1", "2026-01-01", "m1", "r1"),
-        ev("c1", "2026-01-06", "call_logged", "r1", rep="r1"),   # no manager: r1 is on m1's team
+        ev("c1", "2026-01-06", "call_logged", "r1", rep="r1"),  # no manager: r1 is on m1's team
         ev("c2", "2026-01-07", "call_logged", "r1", rep="r1"),
-        ev("c3", "2026-01-08", "call_logged", "r7", rep="r7"),   # r7 is on nobody's team
+        ev("c3", "2026-01-08", "call_logged", "r7", rep="r7"),  # r7 is on nobody's team
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "call_logged"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path, events, {"kind": "threshold", "where": {"type": "call_logged"}, "op": "gte", "value": 2}
+    )
     finding = one(report)
     assert finding.manager == "m1"
     assert finding.evidence == ["c1", "c2"]
@@ -707,8 +790,7 @@ def test_group_by_manager_resolved_via_actor(tmp_path: Path) -> None:
         ev("e2", "2026-01-07", "email_sent", "r1"),
         ev("e3", "2026-01-08", "email_sent", "x9"),  # unknown actor
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "email_sent"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "email_sent"}, "op": "gte", "value": 2})
     finding = one(report)
     assert finding.manager == "m1"
     assert finding.evidence == ["e1", "e2"]
@@ -734,8 +816,9 @@ def test_group_by_manager_resolved_at_event_time(tmp_path: Path) -> None:
         ev("c2", "2026-01-06 10:00", "call_logged", "r1", rep="r1"),
         ev("c3", "2026-01-08 10:00", "call_logged", "r1", rep="r1"),
     ]
-    report = run_rule(tmp_path, events, {"kind": "threshold", "where": {"type": "call_logged"},
-                                         "op": "gte", "value": 2})
+    report = run_rule(
+        tmp_path, events, {"kind": "threshold", "where": {"type": "call_logged"}, "op": "gte", "value": 2}
+    )
     finding = one(report)  # m2 has only c3
     assert finding.manager == "m1"
     assert finding.evidence == ["c1", "c2"]
@@ -745,19 +828,27 @@ def test_group_by_manager_resolved_at_event_time(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # windows
 
+
 # Filler marking the log's span without belonging to any manager.
 def span_marks(first: str, last: str) -> list[dict[str, Any]]:
     return [ev("span-a", first, "forecast_updated", "ops"), ev("span-b", last, "forecast_updated", "ops")]
 
 
-def calls(ids_days: list[tuple[str, str]], manager: str = "m1", event_type: str = "call_listened") -> list[dict[str, Any]]:
+def calls(
+    ids_days: list[tuple[str, str]], manager: str = "m1", event_type: str = "call_listened"
+) -> list[dict[str, Any]]:
     return [ev(i, d, event_type, manager, manager=manager, rep="r1") for i, d in ids_days]
 
 
 def test_window_whole_min_days_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-02-09") + calls([("c1", "2026-01-10 12:00")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"whole": True, "min_days": 28}, "op": "lt", "value": 2}
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"whole": True, "min_days": 28},
+        "op": "lt",
+        "value": 2,
+    }
     finding = one(run_rule(tmp_path, events, logic))
     # span Jan 1 - Feb 10: 40 days >= 28
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-02-10"))
@@ -766,21 +857,31 @@ def test_window_whole_min_days_fires(tmp_path: Path) -> None:
 
 def test_window_whole_min_days_not_assessed(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-01-20") + calls([("c1", "2026-01-10 12:00")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"whole": True, "min_days": 28}, "op": "lt", "value": 2}
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"whole": True, "min_days": 28},
+        "op": "lt",
+        "value": 2,
+    }
     report = run_rule(tmp_path, events, logic)
     assert findings(report) == []  # 20 days only
-    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [
-        ("t/rule", "m1", 1, 1)]
+    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("t/rule", "m1", 1, 1)]
 
 
-SLIDING = {"kind": "threshold", "where": {"type": "call_listened"},
-           "window": {"sliding": "7d"}, "op": "gte", "value": 3}
+SLIDING = {
+    "kind": "threshold",
+    "where": {"type": "call_listened"},
+    "window": {"sliding": "7d"},
+    "op": "gte",
+    "value": 3,
+}
 
 
 def test_window_sliding_burst_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-01-31") + calls(
-        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-12 12:00"), ("c3", "2026-01-14 12:00")])
+        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-12 12:00"), ("c3", "2026-01-14 12:00")]
+    )
     finding = one(run_rule(tmp_path, events, SLIDING))
     # the 7 days up to c3: [Jan 7 12:00, Jan 14 12:00] hold c1, c2, c3; the finding starts at c1
     assert finding.manager == "m1"
@@ -792,14 +893,15 @@ def test_window_sliding_burst_fires(tmp_path: Path) -> None:
 def test_window_sliding_spread_quiet(tmp_path: Path) -> None:
     # the same three calls spread over 10 days: no 7-day stretch holds more than two
     events = span_marks("2026-01-01", "2026-01-31") + calls(
-        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-15 12:00"), ("c3", "2026-01-20 12:00")])
+        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-15 12:00"), ("c3", "2026-01-20 12:00")]
+    )
     assert findings(run_rule(tmp_path, events, SLIDING)) == []
 
 
 def test_window_sliding_overlapping_windows_merge(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-01-31") + calls(
-        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00"),
-         ("c4", "2026-01-13 12:00")])
+        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00"), ("c4", "2026-01-13 12:00")]
+    )
     finding = one(run_rule(tmp_path, events, SLIDING))
     # windows up to c3 [Jan 5 12:00, Jan 12 12:00] (3) and up to c4 [Jan 6 12:00, Jan 13 12:00] (4)
     # merge; the finding runs from the first qualifying call to the last firing one
@@ -810,8 +912,15 @@ def test_window_sliding_overlapping_windows_merge(tmp_path: Path) -> None:
 
 def test_window_sliding_two_bursts_two_findings(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + calls(
-        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00"),
-         ("c4", "2026-03-01 12:00"), ("c5", "2026-03-02 12:00"), ("c6", "2026-03-03 12:00")])
+        [
+            ("c1", "2026-01-10 12:00"),
+            ("c2", "2026-01-11 12:00"),
+            ("c3", "2026-01-12 12:00"),
+            ("c4", "2026-03-01 12:00"),
+            ("c5", "2026-03-02 12:00"),
+            ("c6", "2026-03-03 12:00"),
+        ]
+    )
     found = findings(run_rule(tmp_path, events, SLIDING))
     assert [(f.manager, f.window_start, f.window_end, f.metrics["count"], f.evidence) for f in found] == [
         ("m1", D("2026-01-10 12:00"), D("2026-01-12 12:00"), 3, ["c1", "c2", "c3"]),
@@ -821,22 +930,35 @@ def test_window_sliding_two_bursts_two_findings(tmp_path: Path) -> None:
 
 def test_window_sliding_starts_at_first_event_not_before_log(tmp_path: Path) -> None:
     events = span_marks("2026-01-09", "2026-01-31") + calls(
-        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00")])
+        [("c1", "2026-01-10 12:00"), ("c2", "2026-01-11 12:00"), ("c3", "2026-01-12 12:00")]
+    )
     finding = one(run_rule(tmp_path, events, SLIDING))
     # Jan 12 12:00 - 7d = Jan 5 12:00 is before the log (Jan 9): the finding starts at c1
     assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-12 12:00"))
 
 
-MONTHLY = {"kind": "threshold", "where": {"type": "call_listened"},
-           "window": {"calendar": "month"}, "op": "gte", "value": 3}
+MONTHLY = {
+    "kind": "threshold",
+    "where": {"type": "call_listened"},
+    "window": {"calendar": "month"},
+    "op": "gte",
+    "value": 3,
+}
 
 
 def test_window_calendar_month_fires_per_period(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + calls([
-        ("j1", "2026-01-03"), ("j2", "2026-01-15"), ("j3", "2026-01-31 23:00"),   # Jan: 3
-        ("f1", "2026-02-01 00:00"), ("f2", "2026-02-20"),                        # Feb: 2
-        ("m1", "2026-03-02"), ("m2", "2026-03-03"), ("m3", "2026-03-04"),        # Mar: 3
-    ])
+    events = span_marks("2026-01-01", "2026-03-31") + calls(
+        [
+            ("j1", "2026-01-03"),
+            ("j2", "2026-01-15"),
+            ("j3", "2026-01-31 23:00"),  # Jan: 3
+            ("f1", "2026-02-01 00:00"),
+            ("f2", "2026-02-20"),  # Feb: 2
+            ("m1", "2026-03-02"),
+            ("m2", "2026-03-03"),
+            ("m3", "2026-03-04"),  # Mar: 3
+        ]
+    )
     found = findings(run_rule(tmp_path, events, MONTHLY))
     assert [(f.manager, f.window_start, f.window_end, f.metrics["count"], f.evidence) for f in found] == [
         ("m1", D("2026-01-01"), D("2026-02-01"), 3, ["j1", "j2", "j3"]),
@@ -845,19 +967,30 @@ def test_window_calendar_month_fires_per_period(tmp_path: Path) -> None:
 
 
 def test_window_calendar_month_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-02-28") + calls([
-        ("j1", "2026-01-30"), ("j2", "2026-01-31"),
-        ("f1", "2026-02-01"), ("f2", "2026-02-02"),   # 4 within a week, but split 2 + 2 by months
-    ])
+    events = span_marks("2026-01-01", "2026-02-28") + calls(
+        [
+            ("j1", "2026-01-30"),
+            ("j2", "2026-01-31"),
+            ("f1", "2026-02-01"),
+            ("f2", "2026-02-02"),  # 4 within a week, but split 2 + 2 by months
+        ]
+    )
     assert findings(run_rule(tmp_path, events, MONTHLY)) == []
 
 
 def test_window_calendar_consecutive_months_merge(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + calls([
-        ("j1", "2026-01-03"), ("j2", "2026-01-15"), ("j3", "2026-01-20"),
-        ("f1", "2026-02-02"), ("f2", "2026-02-03"), ("f3", "2026-02-04"), ("f4", "2026-02-05"),
-        ("m1", "2026-03-02"),
-    ])
+    events = span_marks("2026-01-01", "2026-03-31") + calls(
+        [
+            ("j1", "2026-01-03"),
+            ("j2", "2026-01-15"),
+            ("j3", "2026-01-20"),
+            ("f1", "2026-02-02"),
+            ("f2", "2026-02-03"),
+            ("f3", "2026-02-04"),
+            ("f4", "2026-02-05"),
+            ("m1", "2026-03-02"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, MONTHLY))
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-03-01"))
     assert finding.metrics["count"] == 4  # the peak month
@@ -868,8 +1001,8 @@ def test_window_calendar_week_iso_monday(tmp_path: Path) -> None:
     # 2026-01-12 is a Monday. Mon 12, Tue 13 and Sun 18 are one ISO week; a Sunday-start
     # week would split them 2 + 1.
     events = span_marks("2026-01-05", "2026-01-25") + calls(
-        [("w1", "2026-01-12 09:00"), ("w2", "2026-01-13 09:00"), ("w3", "2026-01-18 20:00"),
-         ("w4", "2026-01-19 09:00")])
+        [("w1", "2026-01-12 09:00"), ("w2", "2026-01-13 09:00"), ("w3", "2026-01-18 20:00"), ("w4", "2026-01-19 09:00")]
+    )
     logic = {**MONTHLY, "window": {"calendar": "week"}}
     finding = one(run_rule(tmp_path, events, logic))
     assert (finding.window_start, finding.window_end) == (D("2026-01-12"), D("2026-01-19"))
@@ -880,15 +1013,22 @@ def test_window_calendar_week_iso_monday(tmp_path: Path) -> None:
 def test_window_calendar_week_quiet(tmp_path: Path) -> None:
     # Sun 11, Mon 12, Tue 13: a Sunday-start week would hold all three
     events = span_marks("2026-01-05", "2026-01-25") + calls(
-        [("w1", "2026-01-11 09:00"), ("w2", "2026-01-12 09:00"), ("w3", "2026-01-13 09:00")])
+        [("w1", "2026-01-11 09:00"), ("w2", "2026-01-12 09:00"), ("w3", "2026-01-13 09:00")]
+    )
     logic = {**MONTHLY, "window": {"calendar": "week"}}
     assert findings(run_rule(tmp_path, events, logic)) == []
 
 
 def test_window_calendar_quarter_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-06-30") + calls(
-        [("q1", "2026-01-10"), ("q2", "2026-02-10"), ("q3", "2026-03-31 23:00"),
-         ("q4", "2026-04-01 00:00"), ("q5", "2026-06-01")])
+        [
+            ("q1", "2026-01-10"),
+            ("q2", "2026-02-10"),
+            ("q3", "2026-03-31 23:00"),
+            ("q4", "2026-04-01 00:00"),
+            ("q5", "2026-06-01"),
+        ]
+    )
     logic = {**MONTHLY, "window": {"calendar": "quarter"}}
     finding = one(run_rule(tmp_path, events, logic))
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-04-01"))
@@ -898,15 +1038,21 @@ def test_window_calendar_quarter_fires(tmp_path: Path) -> None:
 
 def test_window_calendar_quarter_quiet(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-06-30") + calls(
-        [("q1", "2026-03-30"), ("q2", "2026-03-31"), ("q4", "2026-04-01"), ("q5", "2026-04-02")])
+        [("q1", "2026-03-30"), ("q2", "2026-03-31"), ("q4", "2026-04-01"), ("q5", "2026-04-02")]
+    )
     logic = {**MONTHLY, "window": {"calendar": "quarter"}}
     assert findings(run_rule(tmp_path, events, logic)) == []
 
 
 def test_window_calendar_lt_fires_on_empty_period(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + calls([("j1", "2026-01-10"), ("m1", "2026-03-10")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"calendar": "month"}, "op": "lt", "value": 1}
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"calendar": "month"},
+        "op": "lt",
+        "value": 1,
+    }
     finding = one(run_rule(tmp_path, events, logic))
     assert finding.manager == "m1"
     assert (finding.window_start, finding.window_end) == (D("2026-02-01"), D("2026-03-01"))
@@ -916,9 +1062,15 @@ def test_window_calendar_lt_fires_on_empty_period(tmp_path: Path) -> None:
 
 def test_window_calendar_lt_quiet(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + calls(
-        [("j1", "2026-01-10"), ("f1", "2026-02-10"), ("m1", "2026-03-10")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"calendar": "month"}, "op": "lt", "value": 1}
+        [("j1", "2026-01-10"), ("f1", "2026-02-10"), ("m1", "2026-03-10")]
+    )
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"calendar": "month"},
+        "op": "lt",
+        "value": 1,
+    }
     report = run_rule(tmp_path, events, logic)
     assert findings(report) == []
     assert report.not_assessed == []
@@ -927,20 +1079,31 @@ def test_window_calendar_lt_quiet(tmp_path: Path) -> None:
 def test_window_calendar_min_coverage_not_assessed(tmp_path: Path) -> None:
     # the log starts Jan 20: January is covered 12/31 = 0.39 < 0.75 (default min_coverage)
     events = span_marks("2026-01-20", "2026-03-31") + calls(
-        [("f1", "2026-02-02"), ("f2", "2026-02-03"), ("m1", "2026-03-02"), ("m2", "2026-03-03")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"calendar": "month"}, "op": "lt", "value": 2}
+        [("f1", "2026-02-02"), ("f2", "2026-02-03"), ("m1", "2026-03-02"), ("m2", "2026-03-03")]
+    )
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"calendar": "month"},
+        "op": "lt",
+        "value": 2,
+    }
     report = run_rule(tmp_path, events, logic)
     assert findings(report) == []  # an empty January would fire if it were judged
-    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [
-        ("t/rule", "m1", 3, 1)]
+    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("t/rule", "m1", 3, 1)]
 
 
 def test_window_calendar_low_min_coverage_prorates(tmp_path: Path) -> None:
     events = span_marks("2026-01-20", "2026-03-31") + calls(
-        [("f1", "2026-02-02"), ("f2", "2026-02-03"), ("m1", "2026-03-02"), ("m2", "2026-03-03")])
-    logic = {"kind": "threshold", "where": {"type": "call_listened"},
-             "window": {"calendar": "month", "min_coverage": 0.3}, "op": "lt", "value": 2}
+        [("f1", "2026-02-02"), ("f2", "2026-02-03"), ("m1", "2026-03-02"), ("m2", "2026-03-03")]
+    )
+    logic = {
+        "kind": "threshold",
+        "where": {"type": "call_listened"},
+        "window": {"calendar": "month", "min_coverage": 0.3},
+        "op": "lt",
+        "value": 2,
+    }
     report = run_rule(tmp_path, events, logic)
     finding = one(report)
     assert (finding.window_start, finding.window_end) == (D("2026-01-20"), D("2026-02-01"))
@@ -953,13 +1116,20 @@ def _joined_on_the_8th(n_calls: int) -> list[dict[str, Any]]:
     # The log covers January (an ops event on Jan 1 and on Jan 31); m1 took over r1 on Jan 8:
     # led 24 of 31 days (0.774 >= 0.75), so a monthly target of 12 becomes 12 * 24 / 31 = 9.29.
     days = [f"2026-01-{d:02d} 10:00" for d in range(9, 9 + n_calls)]
-    return span_marks("2026-01-01", "2026-01-31") + [added("j1", "2026-01-08", "m1", "r1")] + [
-        ev(f"c{i}", day, "call_listened", "m1", rep="r1") for i, day in enumerate(days, 1)]
+    return (
+        span_marks("2026-01-01", "2026-01-31")
+        + [added("j1", "2026-01-08", "m1", "r1")]
+        + [ev(f"c{i}", day, "call_listened", "m1", rep="r1") for i, day in enumerate(days, 1)]
+    )
 
 
-PRORATED = {"kind": "threshold", "where": {"type": "call_listened"},
-            "window": {"calendar": "month", "min_coverage": 0.75, "prorate": True},
-            "op": "lt", "value": 12}
+PRORATED = {
+    "kind": "threshold",
+    "where": {"type": "call_listened"},
+    "window": {"calendar": "month", "min_coverage": 0.75, "prorate": True},
+    "op": "lt",
+    "value": 12,
+}
 
 
 def test_window_calendar_prorate_fires(tmp_path: Path) -> None:
@@ -991,8 +1161,13 @@ def test_window_calendar_prorate_not_assessed_when_joined_late(tmp_path: Path) -
     assert [(n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("m1", 1, 1)]
 
 
-ZERO_CALLS = {"kind": "threshold", "where": {"type": "call_listened"},
-              "window": {"calendar": "month"}, "op": "lt", "value": 1}
+ZERO_CALLS = {
+    "kind": "threshold",
+    "where": {"type": "call_listened"},
+    "window": {"calendar": "month"},
+    "op": "lt",
+    "value": 1,
+}
 
 
 def test_window_clipped_to_roster_join(tmp_path: Path) -> None:
@@ -1009,7 +1184,9 @@ def test_window_clipped_to_roster_join(tmp_path: Path) -> None:
 def test_window_clipped_to_roster_removal(tmp_path: Path) -> None:
     # m3 leads r6 from before the log until Mar 1 (r6 transferred away)
     events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2025-11-01", "m3", "r6"), removed("j2", "2026-03-01", "m3", "r6")]
+        added("j1", "2025-11-01", "m3", "r6"),
+        removed("j2", "2026-03-01", "m3", "r6"),
+    ]
     finding = one(run_rule(tmp_path, events, ZERO_CALLS))
     assert finding.manager == "m3"
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-03-01"))
@@ -1018,8 +1195,10 @@ def test_window_clipped_to_roster_removal(tmp_path: Path) -> None:
 def test_window_clipped_to_roster_quiet_outside_tenure(tmp_path: Path) -> None:
     # m4 led r7 in January only and listened then; the empty Feb-Apr are not m4's to answer for
     events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2026-01-01", "m4", "r7"), removed("j2", "2026-02-01", "m4", "r7"),
-        ev("c1", "2026-01-15", "call_listened", "m4", rep="r7")]
+        added("j1", "2026-01-01", "m4", "r7"),
+        removed("j2", "2026-02-01", "m4", "r7"),
+        ev("c1", "2026-01-15", "call_listened", "m4", rep="r7"),
+    ]
     report = run_rule(tmp_path, events, ZERO_CALLS)
     assert findings(report) == []
 
@@ -1038,8 +1217,10 @@ def test_window_sliding_clipped_to_roster_join(tmp_path: Path) -> None:
 def test_window_whole_each_led_period(tmp_path: Path) -> None:
     # m1 led r1 in January and again in March; February and April are not m1's
     events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2026-01-01", "m1", "r1"), removed("j2", "2026-02-01", "m1", "r1"),
-        added("j3", "2026-03-01", "m1", "r1"), removed("j4", "2026-04-01", "m1", "r1"),
+        added("j1", "2026-01-01", "m1", "r1"),
+        removed("j2", "2026-02-01", "m1", "r1"),
+        added("j3", "2026-03-01", "m1", "r1"),
+        removed("j4", "2026-04-01", "m1", "r1"),
         ev("c1", "2026-02-15", "call_listened", "m1", manager="m1", rep="r1"),  # outside both periods
     ]
     logic = {"kind": "threshold", "where": {"type": "call_listened"}, "op": "lt", "value": 1}
@@ -1083,8 +1264,14 @@ DEALS_WON = FRAME + [
 
 
 def threshold(metric: dict[str, Any], op: str, value: Any, **extra: Any) -> dict[str, Any]:
-    return {"kind": "threshold", "where": {"type": "deal_closed_won"}, "metric": metric,
-            "op": op, "value": value, **extra}
+    return {
+        "kind": "threshold",
+        "where": {"type": "deal_closed_won"},
+        "metric": metric,
+        "op": op,
+        "value": value,
+        **extra,
+    }
 
 
 def test_threshold_count_fires(tmp_path: Path) -> None:
@@ -1100,8 +1287,9 @@ def test_threshold_count_quiet(tmp_path: Path) -> None:
 
 
 def test_threshold_distinct_fires(tmp_path: Path) -> None:
-    finding = one(run_rule(tmp_path, DEALS_WON, threshold({"distinct": "rep"}, "gte", 2),
-                           message="{distinct_rep} reps"))
+    finding = one(
+        run_rule(tmp_path, DEALS_WON, threshold({"distinct": "rep"}, "gte", 2), message="{distinct_rep} reps")
+    )
     assert finding.metrics == {"count": 3, "distinct_rep": 2}  # r1, r2 (r3 lost)
     assert finding.message == "2 reps"
     assert finding.evidence == ["w1", "w2", "w3"]
@@ -1150,8 +1338,11 @@ def test_threshold_min_quiet(tmp_path: Path) -> None:
 
 
 def test_threshold_metric_name(tmp_path: Path) -> None:
-    finding = one(run_rule(tmp_path, DEALS_WON, threshold({"sum": "attrs.amount", "name": "won"}, "gte", 150),
-                           message="won {won:.0f}"))
+    finding = one(
+        run_rule(
+            tmp_path, DEALS_WON, threshold({"sum": "attrs.amount", "name": "won"}, "gte", 150), message="won {won:.0f}"
+        )
+    )
     assert finding.metrics["won"] == 159
     assert finding.message == "won 159"
 
@@ -1177,30 +1368,40 @@ def test_threshold_also_unmet_is_not_reported_as_not_assessed(tmp_path: Path) ->
     assert report.not_assessed == []
 
 
-ONE_ON_ONES = {"kind": "threshold", "where": {"type": "one_on_one_held"},
-               "metric": {"avg": "attrs.duration_min"}, "op": "lt", "value": 30, "min_events": 3}
+ONE_ON_ONES = {
+    "kind": "threshold",
+    "where": {"type": "one_on_one_held"},
+    "metric": {"avg": "attrs.duration_min"},
+    "op": "lt",
+    "value": 30,
+    "min_events": 3,
+}
 
 
 def test_threshold_min_events_fires(tmp_path: Path) -> None:
-    events = FRAME + [m1(f"o{i}", f"2026-01-0{5 + i}", "one_on_one_held", rep="r1",
-                         attrs={"duration_min": d}) for i, d in ((1, 20), (2, 25), (3, 15))]
+    events = FRAME + [
+        m1(f"o{i}", f"2026-01-0{5 + i}", "one_on_one_held", rep="r1", attrs={"duration_min": d})
+        for i, d in ((1, 20), (2, 25), (3, 15))
+    ]
     finding = one(run_rule(tmp_path, events, ONE_ON_ONES))
     assert finding.metrics == {"count": 3, "avg_duration_min": 20}
     assert finding.evidence == ["o1", "o2", "o3"]
 
 
 def test_threshold_min_events_not_assessed(tmp_path: Path) -> None:
-    events = FRAME + [m1(f"o{i}", f"2026-01-0{5 + i}", "one_on_one_held", rep="r1",
-                         attrs={"duration_min": d}) for i, d in ((1, 20), (2, 25))]
+    events = FRAME + [
+        m1(f"o{i}", f"2026-01-0{5 + i}", "one_on_one_held", rep="r1", attrs={"duration_min": d})
+        for i, d in ((1, 20), (2, 25))
+    ]
     report = run_rule(tmp_path, events, ONE_ON_ONES)
     assert findings(report) == []  # avg 22.5 < 30, but two meetings are too few to judge
-    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [
-        ("t/rule", "m1", 1, 1)]
+    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("t/rule", "m1", 1, 1)]
     assert "minimum data" in report.not_assessed[0].reason
 
 
 # ---------------------------------------------------------------------------------------------
 # kinds: ratio
+
 
 def misses(*categories: str | None) -> list[dict[str, Any]]:
     out = []
@@ -1210,10 +1411,16 @@ def misses(*categories: str | None) -> list[dict[str, Any]]:
     return FRAME + out
 
 
-RATIO = {"kind": "ratio", "where": {"type": "forecast_miss_explained"},
-         "numerator": {"name": "external", "where": {"attrs.cause_category": {"in": ["market", "pricing", "competition"]}}},
-         "denominator": {"name": "explained", "where": {}},
-         "op": "gte", "value": 0.7, "min_numerator": 1, "min_denominator": 1}
+RATIO = {
+    "kind": "ratio",
+    "where": {"type": "forecast_miss_explained"},
+    "numerator": {"name": "external", "where": {"attrs.cause_category": {"in": ["market", "pricing", "competition"]}}},
+    "denominator": {"name": "explained", "where": {}},
+    "op": "gte",
+    "value": 0.7,
+    "min_numerator": 1,
+    "min_denominator": 1,
+}
 RATIO_MSG = "{external} of {explained} ({ratio:.0%})"
 
 
@@ -1249,26 +1456,27 @@ def test_ratio_min_denominator_not_assessed(tmp_path: Path) -> None:
 
 def test_ratio_min_support_met_fires(tmp_path: Path) -> None:
     logic = {**RATIO, "min_numerator": 3, "min_denominator": 4}
-    finding = one(run_rule(tmp_path, misses("market", "pricing", "competition", "execution"), logic,
-                           message=RATIO_MSG))
+    finding = one(run_rule(tmp_path, misses("market", "pricing", "competition", "execution"), logic, message=RATIO_MSG))
     assert finding.metrics == {"external": 3, "explained": 4, "ratio": 0.75}
 
 
 def test_ratio_zero_denominator_never_fires(tmp_path: Path) -> None:
     # ratio of external blames to own-execution admissions: no admission at all
-    logic = {**RATIO, "min_numerator": 0,
-             "denominator": {"name": "own", "where": {"attrs.cause_category": "execution"}},
-             "op": "gte", "value": 0.5}
-    report = run_rule(tmp_path, misses("market", "pricing", "competition"), logic,
-                      message="{external} / {own}")
+    logic = {
+        **RATIO,
+        "min_numerator": 0,
+        "denominator": {"name": "own", "where": {"attrs.cause_category": "execution"}},
+        "op": "gte",
+        "value": 0.5,
+    }
+    report = run_rule(tmp_path, misses("market", "pricing", "competition"), logic, message="{external} / {own}")
     assert findings(report) == []
     assert [(n.manager, n.not_assessed) for n in report.not_assessed] == [("m1", 1)]
 
 
 def test_ratio_lt_fires(tmp_path: Path) -> None:
     logic = {**RATIO, "op": "lt", "value": 0.5}
-    finding = one(run_rule(tmp_path, misses("market", "execution", "skills", "process"), logic,
-                           message=RATIO_MSG))
+    finding = one(run_rule(tmp_path, misses("market", "execution", "skills", "process"), logic, message=RATIO_MSG))
     assert finding.metrics == {"external": 1, "explained": 4, "ratio": 0.25}
     assert finding.evidence == ["x1"]
 
@@ -1288,19 +1496,38 @@ TAKEOVER = {
 }
 
 
-def takeover(a_id: str, a_day: str, b_id: str, b_day: str, deal: str, *, closer: str = "m1",
-             b_deal: str | None = None, to: str = "m1") -> list[dict[str, Any]]:
+def takeover(
+    a_id: str,
+    a_day: str,
+    b_id: str,
+    b_day: str,
+    deal: str,
+    *,
+    closer: str = "m1",
+    b_deal: str | None = None,
+    to: str = "m1",
+) -> list[dict[str, Any]]:
     return [
-        ev(a_id, a_day, "deal_owner_changed", "m1", manager="m1", rep="r1", deal=deal,
-           attrs={"from": "r1", "to": to, "to_role": "manager"}),
-        ev(b_id, b_day, "deal_closed_won", closer, manager="m1", rep="r1", deal=b_deal or deal,
-           attrs={"amount": 1000}),
+        ev(
+            a_id,
+            a_day,
+            "deal_owner_changed",
+            "m1",
+            manager="m1",
+            rep="r1",
+            deal=deal,
+            attrs={"from": "r1", "to": to, "to_role": "manager"},
+        ),
+        ev(b_id, b_day, "deal_closed_won", closer, manager="m1", rep="r1", deal=b_deal or deal, attrs={"amount": 1000}),
     ]
 
 
 def test_sequence_fires(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
-        + takeover("a2", "2026-02-01", "b2", "2026-03-02 23:00", "D2")  # 29d 23h: inside 30d
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
+        + takeover("a2", "2026-02-01", "b2", "2026-03-02 23:00", "D2")
+    )  # 29d 23h: inside 30d
     finding = one(run_rule(tmp_path, events, TAKEOVER))
     assert (finding.manager, finding.deal) == ("m1", None)
     assert finding.metrics == {"count": 2}
@@ -1309,35 +1536,49 @@ def test_sequence_fires(tmp_path: Path) -> None:
 
 
 def test_sequence_outside_within_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
-        + takeover("a2", "2026-02-01", "b2", "2026-03-03 01:00", "D2")  # 30d 1h: too late
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
+        + takeover("a2", "2026-02-01", "b2", "2026-03-03 01:00", "D2")
+    )  # 30d 1h: too late
     assert findings(run_rule(tmp_path, events, TAKEOVER)) == []
 
 
 def test_sequence_different_key_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
-        + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2", b_deal="D3")  # won a different deal
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
+        + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2", b_deal="D3")
+    )  # won a different deal
     assert findings(run_rule(tmp_path, events, TAKEOVER)) == []
 
 
 def test_sequence_b_before_a_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
-        + takeover("a2", "2026-02-10", "b2", "2026-02-01", "D2")  # won before the takeover
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
+        + takeover("a2", "2026-02-10", "b2", "2026-02-01", "D2")
+    )  # won before the takeover
     assert findings(run_rule(tmp_path, events, TAKEOVER)) == []
 
 
 def test_sequence_pairs_quiet(tmp_path: Path) -> None:
     # the second deal was handed to m1 but closed by the rep: then.actor != first.attrs.to
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
         + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2", closer="r1")
+    )
     assert findings(run_rule(tmp_path, events, TAKEOVER)) == []
 
 
 def test_sequence_pairs_fires(tmp_path: Path) -> None:
     logic = {**TAKEOVER, "value": 1}
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1",
-                                                               closer="r1") \
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1", closer="r1")
         + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2")
+    )
     finding = one(run_rule(tmp_path, events, logic))
     assert finding.metrics == {"count": 1}
     assert finding.evidence == ["a2", "b2"]
@@ -1345,10 +1586,12 @@ def test_sequence_pairs_fires(tmp_path: Path) -> None:
 
 def test_sequence_sliding_window(tmp_path: Path) -> None:
     logic = {**TAKEOVER, "window": {"sliding": "30d"}}
-    events = span_marks("2026-01-01", "2026-06-30") \
-        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1") \
-        + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2") \
-        + takeover("a3", "2026-05-01", "b3", "2026-05-10", "D3")  # alone in its 30 days
+    events = (
+        span_marks("2026-01-01", "2026-06-30")
+        + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
+        + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2")
+        + takeover("a3", "2026-05-01", "b3", "2026-05-10", "D3")
+    )  # alone in its 30 days
     finding = one(run_rule(tmp_path, events, logic))
     # the 30 days up to b2 (Jan 11 - Feb 10) hold b1 and b2
     assert (finding.window_start, finding.window_end) == (D("2026-01-11"), D("2026-02-10"))
@@ -1356,21 +1599,27 @@ def test_sequence_sliding_window(tmp_path: Path) -> None:
     assert finding.evidence == ["a1", "b1", "a2", "b2"]
 
 
-CHURN = {"kind": "sequence", "first": {"where": {"type": "strategy_changed"}},
-         "then": {"where": {"type": "strategy_changed"}}, "same": ["manager"], "within": "30d",
-         "op": "gte", "value": 1}
+CHURN = {
+    "kind": "sequence",
+    "first": {"where": {"type": "strategy_changed"}},
+    "then": {"where": {"type": "strategy_changed"}},
+    "same": ["manager"],
+    "within": "30d",
+    "op": "gte",
+    "value": 1,
+}
 
 
 def changes(*days: str) -> list[dict[str, Any]]:
     return span_marks("2026-01-01", "2026-03-31") + [
         ev(f"s{i}", day, "strategy_changed", "m1", manager="m1", attrs={"area": "messaging"})
-        for i, day in enumerate(days, 1)]
+        for i, day in enumerate(days, 1)
+    ]
 
 
 def test_sequence_first_min_fires(tmp_path: Path) -> None:
     # s3 (Jan 20) has two changes in the 30 days before it (s1 Jan 1, s2 Jan 10); s2 only one
-    finding = one(run_rule(tmp_path, changes("2026-01-01", "2026-01-10", "2026-01-20"),
-                           {**CHURN, "first_min": 2}))
+    finding = one(run_rule(tmp_path, changes("2026-01-01", "2026-01-10", "2026-01-20"), {**CHURN, "first_min": 2}))
     assert finding.metrics == {"count": 1}
     assert finding.evidence == ["s1", "s2", "s3"]
 
@@ -1382,8 +1631,9 @@ def test_sequence_first_min_quiet(tmp_path: Path) -> None:
 
 def test_sequence_first_min_default_counts_each_b(tmp_path: Path) -> None:
     # with first_min 1, s2 and s3 both count; s4 comes 40 days after s3
-    finding = one(run_rule(tmp_path, changes("2026-01-01", "2026-01-10", "2026-01-20", "2026-03-01"),
-                           {**CHURN, "value": 2}))
+    finding = one(
+        run_rule(tmp_path, changes("2026-01-01", "2026-01-10", "2026-01-20", "2026-03-01"), {**CHURN, "value": 2})
+    )
     assert finding.metrics == {"count": 2}
     assert finding.evidence == ["s1", "s2", "s3"]
 
@@ -1401,19 +1651,27 @@ WITHOUT = {
 
 
 def test_sequence_without_quiet_spell_fires(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-02-20", "D1") + [
-        ev("c1", "2026-01-10", "call_logged", "r1", manager="m1", rep="r1", deal="D1"),  # 41d before b1
-        ev("c2", "2026-02-15", "call_logged", "r1", manager="m1", rep="r1", deal="D9"),  # another deal
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-02-20", "D1")
+        + [
+            ev("c1", "2026-01-10", "call_logged", "r1", manager="m1", rep="r1", deal="D1"),  # 41d before b1
+            ev("c2", "2026-02-15", "call_logged", "r1", manager="m1", rep="r1", deal="D9"),  # another deal
+        ]
+    )
     finding = one(run_rule(tmp_path, events, WITHOUT))
     assert finding.metrics == {"count": 1}
     assert finding.evidence == ["a1", "b1"]
 
 
 def test_sequence_without_activity_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + takeover("a1", "2026-01-05", "b1", "2026-02-20", "D1") + [
-        ev("c1", "2026-02-10", "meeting_held", "r1", manager="m1", rep="r1", deal="D1"),  # 10d before b1
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + takeover("a1", "2026-01-05", "b1", "2026-02-20", "D1")
+        + [
+            ev("c1", "2026-02-10", "meeting_held", "r1", manager="m1", rep="r1", deal="D1"),  # 10d before b1
+        ]
+    )
     assert findings(run_rule(tmp_path, events, WITHOUT)) == []
 
 
@@ -1431,16 +1689,17 @@ ABSENT = {
 
 
 def quota(event_id: str, day: str, rep: str, attainment: float) -> dict[str, Any]:
-    return ev(event_id, day, "quota_result", rep, manager="m1", rep=rep,
-              attrs={"period": "2025-Q4", "attainment": attainment})
+    return ev(
+        event_id, day, "quota_result", rep, manager="m1", rep=rep, attrs={"period": "2025-Q4", "attainment": attainment}
+    )
 
 
 def test_sequence_absent_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-04-30") + [
-        quota("q1", "2026-01-05", "r1", 0.5),                         # never followed up
+        quota("q1", "2026-01-05", "r1", 0.5),  # never followed up
         quota("q2", "2026-01-05", "r2", 0.5),
         ev("h2", "2026-02-01", "coaching_session", "m1", manager="m1", rep="r2"),  # 27d later
-        quota("q4", "2026-01-05", "r4", 0.9),                         # not a miss
+        quota("q4", "2026-01-05", "r4", 0.9),  # not a miss
     ]
     finding = one(run_rule(tmp_path, events, ABSENT))
     assert (finding.manager, finding.rep) == ("m1", "r1")
@@ -1482,9 +1741,12 @@ def test_sequence_absent_exactly_within_before_end_counted(tmp_path: Path) -> No
 # ---------------------------------------------------------------------------------------------
 # kinds: absence
 
-ABSENCE = {"kind": "absence", "group_by": ["manager", "rep"],
-           "where": {"type": ["one_on_one_held", "call_listened", "ride_along", "coaching_session"]},
-           "max_gap": "35d"}
+ABSENCE = {
+    "kind": "absence",
+    "group_by": ["manager", "rep"],
+    "where": {"type": ["one_on_one_held", "call_listened", "ride_along", "coaching_session"]},
+    "max_gap": "35d",
+}
 ABSENCE_MSG = "{longest_gap_days:.0f} days"
 
 
@@ -1496,7 +1758,8 @@ def test_absence_fires(tmp_path: Path) -> None:
     # scope Jan 1 - Apr 1 (90 days); gaps 9, 46, 13, 22 days
     events = span_marks("2026-01-01", "2026-03-31") + [
         added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-01-10"), contact("c2", "2026-02-25", event_type="ride_along"),
+        contact("c1", "2026-01-10"),
+        contact("c2", "2026-02-25", event_type="ride_along"),
         contact("c3", "2026-03-10"),
         contact("x1", "2026-02-01", event_type="call_logged"),  # not a contact
     ]
@@ -1512,7 +1775,9 @@ def test_absence_gap_of_exactly_max_gap_fires(tmp_path: Path) -> None:
     # gaps 9, 35, 15, 24, 7 days: "at or over" max_gap
     events = span_marks("2026-01-01", "2026-03-31") + [
         added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-01-10"), contact("c2", "2026-02-14"), contact("c3", "2026-03-01"),
+        contact("c1", "2026-01-10"),
+        contact("c2", "2026-02-14"),
+        contact("c3", "2026-03-01"),
         contact("c4", "2026-03-25"),
     ]
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
@@ -1522,9 +1787,11 @@ def test_absence_gap_of_exactly_max_gap_fires(tmp_path: Path) -> None:
 
 
 def test_absence_regular_contact_quiet(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + [added("j1", "2026-01-01", "m1", "r1")] + [
-        contact(f"c{i}", day) for i, day in enumerate(
-            ["2026-01-20", "2026-02-20", "2026-03-20"], 1)]  # gaps 19, 31, 28, 12 days
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + [added("j1", "2026-01-01", "m1", "r1")]
+        + [contact(f"c{i}", day) for i, day in enumerate(["2026-01-20", "2026-02-20", "2026-03-20"], 1)]
+    )  # gaps 19, 31, 28, 12 days
     report = run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG)
     assert findings(report) == []
     assert report.not_assessed == []
@@ -1533,7 +1800,9 @@ def test_absence_regular_contact_quiet(tmp_path: Path) -> None:
 def test_absence_gap_from_start_cites_roster_event(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + [
         added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-02-15"), contact("c2", "2026-03-01"), contact("c3", "2026-03-20"),
+        contact("c1", "2026-02-15"),
+        contact("c2", "2026-03-01"),
+        contact("c3", "2026-03-20"),
     ]
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-02-15"))
@@ -1543,8 +1812,11 @@ def test_absence_gap_from_start_cites_roster_event(tmp_path: Path) -> None:
 
 def test_absence_gap_to_end_of_tenure(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2026-01-01", "m1", "r1"), removed("j2", "2026-03-31", "m1", "r1"),
-        contact("c1", "2026-01-10"), contact("c2", "2026-02-01"), contact("c3", "2026-02-20"),
+        added("j1", "2026-01-01", "m1", "r1"),
+        removed("j2", "2026-03-31", "m1", "r1"),
+        contact("c1", "2026-01-10"),
+        contact("c2", "2026-02-01"),
+        contact("c3", "2026-02-20"),
     ]
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     # Feb 20 -> Mar 31 (removal) is 39 days; the empty April is not m1's
@@ -1555,8 +1827,11 @@ def test_absence_gap_to_end_of_tenure(tmp_path: Path) -> None:
 
 def test_absence_per_rep(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"), added("j2", "2026-01-01", "m1", "r2"),
-        contact("c1", "2026-01-20", "r1"), contact("c2", "2026-02-20", "r1"), contact("c3", "2026-03-20", "r1"),
+        added("j1", "2026-01-01", "m1", "r1"),
+        added("j2", "2026-01-01", "m1", "r2"),
+        contact("c1", "2026-01-20", "r1"),
+        contact("c2", "2026-02-20", "r1"),
+        contact("c3", "2026-03-20", "r1"),
         contact("d1", "2026-01-20", "r2"),  # then nothing for 71 days
     ]
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
@@ -1568,19 +1843,22 @@ def test_absence_per_rep(tmp_path: Path) -> None:
 
 def test_absence_short_roster_period_not_assessed(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"), removed("j2", "2026-01-20", "m1", "r1"),  # 19 days
+        added("j1", "2026-01-01", "m1", "r1"),
+        removed("j2", "2026-01-20", "m1", "r1"),  # 19 days
     ]
     report = run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG)
     assert findings(report) == []  # no contact at all, but 19 days < 35
-    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [
-        ("t/rule", "m1", 1, 1)]
+    assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("t/rule", "m1", 1, 1)]
 
 
 def test_absence_by_manager(tmp_path: Path) -> None:
     logic = {**ABSENCE, "group_by": ["manager"]}
     events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"), added("j2", "2026-01-01", "m1", "r2"),
-        contact("c1", "2026-01-20", "r1"), contact("c2", "2026-02-10", "r2"), contact("c3", "2026-03-25", "r1"),
+        added("j1", "2026-01-01", "m1", "r1"),
+        added("j2", "2026-01-01", "m1", "r2"),
+        contact("c1", "2026-01-20", "r1"),
+        contact("c2", "2026-02-10", "r2"),
+        contact("c3", "2026-03-25", "r1"),
     ]
     finding = one(run_rule(tmp_path, events, logic, message=ABSENCE_MSG))
     assert (finding.manager, finding.rep) == ("m1", None)
@@ -1594,23 +1872,25 @@ def test_absence_by_manager(tmp_path: Path) -> None:
 
 ORIGINAL = "Q3 pricing update: discounts above 20 percent need VP approval."
 ORIGINAL_NORM = "q3 pricing update discounts above 20 percent need vp approval"
-CONTEXT = (" For us: the Acme and Globex renewals go to Dana by Friday, so book an hour with me"
-           " on Tuesday to plan both.")
+CONTEXT = " For us: the Acme and Globex renewals go to Dana by Friday, so book an hour with me on Tuesday to plan both."
 
 
 def relay(event_id: str, day: str, text: str) -> dict[str, Any]:
-    return m1(event_id, day, "message_relayed",
-              attrs={"source": "vp-sales", "original_text": ORIGINAL, "text": text})
+    return m1(event_id, day, "message_relayed", attrs={"source": "vp-sales", "original_text": ORIGINAL, "text": text})
 
 
-SIMILAR = {"kind": "threshold", "where": {"type": "message_relayed", "similarity": {"gte": 0.85}},
-           "derive": {"similarity": {"similarity": ["attrs.original_text", "attrs.text"]}},
-           "metric": {"min": "similarity"}, "op": "gte", "value": 0}
+SIMILAR = {
+    "kind": "threshold",
+    "where": {"type": "message_relayed", "similarity": {"gte": 0.85}},
+    "derive": {"similarity": {"similarity": ["attrs.original_text", "attrs.text"]}},
+    "metric": {"min": "similarity"},
+    "op": "gte",
+    "value": 0,
+}
 
 
 def test_similarity_verbatim_relay_fires(tmp_path: Path) -> None:
-    events = FRAME + [relay("r1", "2026-01-06", "FYI: " + ORIGINAL),
-                      relay("r2", "2026-01-07", ORIGINAL + CONTEXT)]
+    events = FRAME + [relay("r1", "2026-01-06", "FYI: " + ORIGINAL), relay("r2", "2026-01-07", ORIGINAL + CONTEXT)]
     finding = one(run_rule(tmp_path, events, SIMILAR))
     # "fyi " is four insertions over the longer, normalised text
     n = len(ORIGINAL_NORM)
@@ -1636,8 +1916,9 @@ def test_similarity_added_context_scores_low(tmp_path: Path) -> None:
     events = FRAME + [relay("r2", "2026-01-07", ORIGINAL + CONTEXT)]
     finding = one(run_rule(tmp_path, events, logic))
     # appended context: the distance is the normalised length of what was added
-    context_norm = " for us the acme and globex renewals go to dana by friday so book an hour with me" \
-                   " on tuesday to plan both"
+    context_norm = (
+        " for us the acme and globex renewals go to dana by friday so book an hour with me on tuesday to plan both"
+    )
     n, k = len(ORIGINAL_NORM), len(context_norm)
     assert finding.metrics["min_similarity"] == round(1 - k / (n + k), 4)
     assert finding.metrics["min_similarity"] < 0.6
@@ -1650,9 +1931,14 @@ def message(event_id: str, day: str, text: str) -> dict[str, Any]:
     return m1(event_id, day, "message_sent", attrs={"audience": "team", "text": text})
 
 
-LEXICON = {"kind": "threshold", "where": {"type": "message_sent", "sloganness": {"gte": 0.4}},
-           "derive": {"sloganness": {"lexicon": "attrs.text", "words": "@slogan"}},
-           "metric": {"max": "sloganness"}, "op": "gte", "value": 0}
+LEXICON = {
+    "kind": "threshold",
+    "where": {"type": "message_sent", "sloganness": {"gte": 0.4}},
+    "derive": {"sloganness": {"lexicon": "attrs.text", "words": "@slogan"}},
+    "metric": {"max": "sloganness"},
+    "op": "gte",
+    "value": 0,
+}
 
 
 def test_lexicon_share_fires(tmp_path: Path) -> None:
@@ -1680,20 +1966,26 @@ def test_lexicon_share_quiet(tmp_path: Path) -> None:
     assert findings(run_rule(tmp_path, events, LEXICON, lists=SLOGANS)) == []
 
 
-SPECIFIC = {"kind": "match", "where": {"type": "message_sent", "concrete": {"gt": 0}},
-            "derive": {"concrete": {"specificity": "attrs.text"}}}
-VAGUE = {"kind": "match", "where": {"type": "message_sent", "concrete": {"eq": 0}},
-         "derive": {"concrete": {"specificity": "attrs.text"}}}
+SPECIFIC = {
+    "kind": "match",
+    "where": {"type": "message_sent", "concrete": {"gt": 0}},
+    "derive": {"concrete": {"specificity": "attrs.text"}},
+}
+VAGUE = {
+    "kind": "match",
+    "where": {"type": "message_sent", "concrete": {"eq": 0}},
+    "derive": {"concrete": {"specificity": "attrs.text"}},
+}
 SLOGAN_TEXTS = [
     ("v1", "Believe in yourself and keep pushing, winners never quit!"),
     ("v2", "Dare to soar beyond every horizon."),  # not a known slogan word in sight
     ("v3", "Energy and passion make the difference."),
 ]
 CONCRETE_TEXTS = [
-    ("s1", "Please get the signed order form for OPP-1234 back today."),   # a record id
-    ("s2", "Pipeline review moves to Thursday at the usual place."),       # a weekday
-    ("s3", "The renewal is worth 45000 this year."),                       # an amount
-    ("s4", "Loop in Globex legal before the pricing talk."),               # a name mid-sentence
+    ("s1", "Please get the signed order form for OPP-1234 back today."),  # a record id
+    ("s2", "Pipeline review moves to Thursday at the usual place."),  # a weekday
+    ("s3", "The renewal is worth 45000 this year."),  # an amount
+    ("s4", "Loop in Globex legal before the pricing talk."),  # a name mid-sentence
 ]
 
 
@@ -1715,8 +2007,9 @@ def test_specificity_concrete_messages_score_above_zero(tmp_path: Path) -> None:
 
 def test_specificity_unseen_slogan_quiet(tmp_path: Path) -> None:
     # a slogan made of words no list holds still names nothing concrete
-    events = FRAME + texts([("v2", "Dare to soar beyond every horizon."),
-                            ("v4", "Tomorrowland awaits the bold and the brave of heart")])
+    events = FRAME + texts(
+        [("v2", "Dare to soar beyond every horizon."), ("v4", "Tomorrowland awaits the bold and the brave of heart")]
+    )
     assert findings(run_rule(tmp_path, events, SPECIFIC)) == []
 
 
@@ -1735,9 +2028,14 @@ def test_specificity_counts_a_number_once(tmp_path: Path) -> None:
     assert finding.metrics["max_concrete"] == 1
 
 
-LENGTH = {"kind": "threshold", "where": {"type": "kpi_set", "kpi_count": {"gte": 5}},
-          "derive": {"kpi_count": {"length": "attrs.kpis"}}, "metric": {"max": "kpi_count"},
-          "op": "gte", "value": 1}
+LENGTH = {
+    "kind": "threshold",
+    "where": {"type": "kpi_set", "kpi_count": {"gte": 5}},
+    "derive": {"kpi_count": {"length": "attrs.kpis"}},
+    "metric": {"max": "kpi_count"},
+    "op": "gte",
+    "value": 1,
+}
 
 
 def test_length_fires(tmp_path: Path) -> None:
@@ -1759,16 +2057,21 @@ def test_length_quiet(tmp_path: Path) -> None:
     assert findings(run_rule(tmp_path, events, LENGTH)) == []
 
 
-WORDS = {"kind": "threshold", "where": {"type": "message_sent", "words": {"lt": 5}},
-         "derive": {"words": {"word_count": "attrs.text"}}, "metric": {"max": "words"},
-         "op": "gte", "value": 0}
+WORDS = {
+    "kind": "threshold",
+    "where": {"type": "message_sent", "words": {"lt": 5}},
+    "derive": {"words": {"word_count": "attrs.text"}},
+    "metric": {"max": "words"},
+    "op": "gte",
+    "value": 0,
+}
 
 
 def test_word_count_fires(tmp_path: Path) -> None:
     events = FRAME + [
-        message("t1", "2026-01-06", "Go team, go!"),                                # 3 words
+        message("t1", "2026-01-06", "Go team, go!"),  # 3 words
         message("t2", "2026-01-07", "Send the Acme quote before the Friday call"),  # 8 words
-        message("t3", "2026-01-08", "Don't stop now"),                              # 3 words
+        message("t3", "2026-01-08", "Don't stop now"),  # 3 words
     ]
     finding = one(run_rule(tmp_path, events, WORDS))
     assert finding.metrics == {"count": 2, "max_words": 3}
@@ -1787,7 +2090,8 @@ def test_word_count_quiet(tmp_path: Path) -> None:
 def test_once_threshold_crossed_once_fires_once(tmp_path: Path) -> None:
     # the count reaches 3 with c3 and stays above it for every later call in the burst
     events = span_marks("2026-01-01", "2026-01-31") + calls(
-        [(f"c{i}", f"2026-01-{9 + i:02d} 12:00") for i in range(1, 7)])
+        [(f"c{i}", f"2026-01-{9 + i:02d} 12:00") for i in range(1, 7)]
+    )
     finding = one(run_rule(tmp_path, events, SLIDING))
     assert (finding.window_start, finding.window_end) == (D("2026-01-10 12:00"), D("2026-01-15 12:00"))
     assert finding.metrics["count"] == 6
@@ -1795,12 +2099,16 @@ def test_once_threshold_crossed_once_fires_once(tmp_path: Path) -> None:
 
 
 def test_once_per_group(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-01-31") + calls(
-        [("a1", "2026-01-10"), ("a2", "2026-01-11"), ("a3", "2026-01-12"), ("a4", "2026-01-13")]) + calls(
-        [("b1", "2026-01-10"), ("b2", "2026-01-11"), ("b3", "2026-01-12")], manager="m2")
+    events = (
+        span_marks("2026-01-01", "2026-01-31")
+        + calls([("a1", "2026-01-10"), ("a2", "2026-01-11"), ("a3", "2026-01-12"), ("a4", "2026-01-13")])
+        + calls([("b1", "2026-01-10"), ("b2", "2026-01-11"), ("b3", "2026-01-12")], manager="m2")
+    )
     found = findings(run_rule(tmp_path, events, SLIDING))
     assert [(f.manager, f.metrics["count"], f.evidence) for f in found] == [
-        ("m1", 4, ["a1", "a2", "a3", "a4"]), ("m2", 3, ["b1", "b2", "b3"])]
+        ("m1", 4, ["a1", "a2", "a3", "a4"]),
+        ("m2", 3, ["b1", "b2", "b3"]),
+    ]
 
 
 def test_once_whole_window(tmp_path: Path) -> None:
@@ -1818,17 +2126,22 @@ PARAMS = {
     "span": {"type": "duration", "default": "10d", "doc": "Sliding window."},
     "min_duration": {"type": "int", "default": 60, "doc": "Seconds for a real call."},
 }
-PARAM_LOGIC = {"kind": "threshold",
-               "where": {"type": "call_logged", "attrs.duration_s": {"gte": "$min_duration"}},
-               "window": {"sliding": "$span"}, "op": "gte", "value": "$burst"}
+PARAM_LOGIC = {
+    "kind": "threshold",
+    "where": {"type": "call_logged", "attrs.duration_s": {"gte": "$min_duration"}},
+    "window": {"sliding": "$span"},
+    "op": "gte",
+    "value": "$burst",
+}
 
 
 def param_run(tmp_path: Path, sets: tuple[str, ...] = ()) -> engine.Report:
     rules_dir = tmp_path / "rules"
     write_rule(rules_dir, "t/rule", PARAM_LOGIC, params=PARAMS, message="{count} calls in {span}")
     events = span_marks("2026-01-01", "2026-01-31") + [
-        ev(f"c{i}", f"2026-01-{9 + i} 12:00", "call_logged", "r1", manager="m1", rep="r1",
-           attrs={"duration_s": d}) for i, d in enumerate([120, 30, 200, 300], 1)]
+        ev(f"c{i}", f"2026-01-{9 + i} 12:00", "call_logged", "r1", manager="m1", rep="r1", attrs={"duration_s": d})
+        for i, d in enumerate([120, 30, 200, 300], 1)
+    ]
     log = write_events(tmp_path / "ev.jsonl", events)
     return engine.check([str(log)], rules=[str(rules_dir)], sets=sets)
 
@@ -1868,13 +2181,19 @@ def test_determinism_shuffled_log_same_json(tmp_path: Path) -> None:
     write_rule(rules_dir, "t/absent", ABSENT)
     events = (
         span_marks("2026-01-01", "2026-04-30")
-        + [added("j1", "2026-01-01", "m1", "r1"), added("j2", "2026-01-01", "m1", "r2"),
-           added("j3", "2026-02-10", "m2", "r3")]
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            added("j2", "2026-01-01", "m1", "r2"),
+            added("j3", "2026-02-10", "m2", "r3"),
+        ]
         + takeover("a1", "2026-01-05", "b1", "2026-01-20", "D1")
         + takeover("a2", "2026-02-01", "b2", "2026-02-10", "D2")
         + calls([("c1", "2026-01-10"), ("c2", "2026-01-10"), ("c3", "2026-03-03")])
-        + [contact("o1", "2026-01-10"), contact("o2", "2026-03-01", "r2"),
-           ev("o3", "2026-03-02", "coaching_session", "m2", rep="r3")]
+        + [
+            contact("o1", "2026-01-10"),
+            contact("o2", "2026-03-01", "r2"),
+            ev("o3", "2026-03-02", "coaching_session", "m2", rep="r3"),
+        ]
         + misses("market", "pricing", "competition", "execution")[2:]
         + [quota("q1", "2026-01-05", "r1", 0.5), quota("q2", "2026-01-05", "r2", 0.4)]
     )

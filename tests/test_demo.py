@@ -11,8 +11,17 @@ from engine.simulate import simulate, write_simulation
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 PROFILES = [
-    "healthy", "cheerleader", "drum-banger", "turnaround-promoter", "glory-grabber", "excuse-maker",
-    "detached-dictator", "spreadsheet-jockey", "platitude-peddler", "knee-jerk-reactionary", "regurgitator",
+    "healthy",
+    "cheerleader",
+    "drum-banger",
+    "turnaround-promoter",
+    "glory-grabber",
+    "excuse-maker",
+    "detached-dictator",
+    "spreadsheet-jockey",
+    "platitude-peddler",
+    "knee-jerk-reactionary",
+    "regurgitator",
     "new-manager",
 ]
 

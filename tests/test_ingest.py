@@ -216,9 +216,7 @@ def test_date_only_is_midnight_utc_and_fractions_are_kept(tmp_path: Path) -> Non
 
 
 @given(
-    st.datetimes(
-        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(None)
-    ),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(None)),
     st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
     st.sampled_from(["T", "t", " "]),
 )
@@ -311,10 +309,7 @@ MESSAGES = [
     ),
     (
         line(ev(actor_role="boss")),
-        (
-            "field 'actor_role' must be one of rep, manager, executive, marketing, ops, other, "
-            "got 'boss'"
-        ),
+        ("field 'actor_role' must be one of rep, manager, executive, marketing, ops, other, got 'boss'"),
     ),
     (line(ev(type="team_member_added", manager="mgr-1")), "team_member_added needs field 'rep'"),
     (
@@ -323,10 +318,7 @@ MESSAGES = [
     ),
     (
         line(ev(type="team_meeting", attrs={"focus": "moral"})),
-        (
-            "attrs.focus must be one of skills, pipeline, product, morale, admin, activity, "
-            "got 'moral'"
-        ),
+        ("attrs.focus must be one of skills, pipeline, product, morale, admin, activity, got 'moral'"),
     ),
     (
         line(ev(type="deal_closed_won", attrs={"amount": "lots"})),
@@ -435,9 +427,7 @@ def test_duplicate_id_names_the_first_line(tmp_path: Path) -> None:
     path = jsonl(tmp_path, "a.jsonl", ev(id="ev-1"), ev(id="ev-3"), ev(id="ev-2"), ev(id="ev-3"))
     result = load_events([path])
     check_counts(result)
-    assert [str(p) for p in result.problems] == [
-        f"{path}:4: duplicate id 'ev-3' (first seen at {path}:2)"
-    ]
+    assert [str(p) for p in result.problems] == [f"{path}:4: duplicate id 'ev-3' (first seen at {path}:2)"]
     assert [r["id"] for r in rows(result)] == ["ev-1", "ev-3", "ev-2"]
 
 
@@ -566,14 +556,8 @@ def test_csv_attrs_and_source_json_columns(tmp_path: Path) -> None:
     assert [str(p) for p in result.problems] == [
         f"{path}:3: attrs.focus is given twice: in column 'attrs' and in column 'focus'",
         f"{path}:4: field 'attrs' is not valid JSON: Expecting value (column 7)",
-        (
-            f"{path}:5: field 'source' is not valid JSON: Expecting value (column 1); "
-            "field 'attrs' must be an object"
-        ),
-        (
-            f"{path}:6: attrs.focus must be one of skills, pipeline, product, morale, admin, "
-            "activity, got 'moral'"
-        ),
+        (f"{path}:5: field 'source' is not valid JSON: Expecting value (column 1); field 'attrs' must be an object"),
+        (f"{path}:6: attrs.focus must be one of skills, pipeline, product, morale, admin, activity, got 'moral'"),
     ]
     assert result.problems[0].raw == 'c2,2026-01-05,team_meeting,m,"{""focus"": ""admin""}",,skills'
 
@@ -664,10 +648,7 @@ def test_csv_column_that_looks_like_a_misspelt_field_is_warned_about(tmp_path: P
     path = write(tmp_path, "a.csv", "id,ts,type,actor,mananger\ne,2026-01-05,x,a,m\n")
     result = load_events([path])
     assert rows(result)[0]["attrs"] == '{"mananger":"m"}'
-    assert (
-        f"{path}: column 'mananger' is kept as attrs.mananger (did you mean 'manager'?)"
-        in result.warnings
-    )
+    assert f"{path}: column 'mananger' is kept as attrs.mananger (did you mean 'manager'?)" in result.warnings
 
 
 # ------------------------------------------------------------------ gzip, stdin, several files
@@ -743,9 +724,7 @@ def test_roster_rows_become_membership_events(tmp_path: Path) -> None:
     roster = write(
         tmp_path,
         "team.csv",
-        "rep,manager,start,end\n"
-        "rep-1,mgr-1,2026-01-01,\n"
-        "rep-2,mgr-1,2026-01-01T09:00:00+01:00,2026-03-01\n",
+        "rep,manager,start,end\nrep-1,mgr-1,2026-01-01,\nrep-2,mgr-1,2026-01-01T09:00:00+01:00,2026-03-01\n",
     )
     events = jsonl(tmp_path, "a.jsonl", ev(id="e1"))
     result = load_events([events], roster=roster)
@@ -826,8 +805,7 @@ def test_roster_header_must_name_its_columns(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_events([], roster=roster)
     assert str(info.value) == (
-        f"{roster}: cannot read: a roster needs columns rep, manager, start "
-        "(end optional); missing manager"
+        f"{roster}: cannot read: a roster needs columns rep, manager, start (end optional); missing manager"
     )
 
 
@@ -946,9 +924,7 @@ _odd_records = st.fixed_dictionaries(
         "rep": st.one_of(_text, _value),
         "deal": st.one_of(_text, _value),
         "source": st.one_of(st.dictionaries(_text, _value, max_size=2), _value),
-        "attrs": st.one_of(
-            st.dictionaries(st.sampled_from(_attrs_keys), _attrs_values, max_size=3), _value
-        ),
+        "attrs": st.one_of(st.dictionaries(st.sampled_from(_attrs_keys), _attrs_values, max_size=3), _value),
         "mananger": _text,
     },
 )
@@ -994,11 +970,7 @@ def _mostly_valid_records(draw: st.DrawFn) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
         for name, attr in spec.items():
             if draw(st.booleans()):
-                good = (
-                    st.sampled_from(attr.values)
-                    if attr.kind == "enum"
-                    else _good_by_kind[attr.kind]
-                )
+                good = st.sampled_from(attr.values) if attr.kind == "enum" else _good_by_kind[attr.kind]
                 attrs[name] = pick(good | st.none(), _attrs_values)
         if draw(st.booleans()):
             attrs["custom"] = draw(_value)
@@ -1121,8 +1093,15 @@ def test_rows_converted_in_chunks_give_the_same_table(tmp_path: Path, monkeypatc
 
     path = tmp_path / "many.jsonl"
     lines = [
-        json.dumps({"id": f"e{i}", "ts": f"2026-01-{1 + i % 28:02d}T10:00:00Z", "type": "email_sent",
-                    "actor": f"rep-{i % 3}", "attrs": {"n": i}})
+        json.dumps(
+            {
+                "id": f"e{i}",
+                "ts": f"2026-01-{1 + i % 28:02d}T10:00:00Z",
+                "type": "email_sent",
+                "actor": f"rep-{i % 3}",
+                "attrs": {"n": i},
+            }
+        )
         for i in range(20)
     ]
     lines.insert(7, json.dumps({"id": "e3", "ts": "2026-01-05", "type": "email_sent", "actor": "rep-1"}))

@@ -17,7 +17,13 @@ def _write(path: Path, events: list[dict[str, object]]) -> str:
 
 def _listens(manager: str, rep: str, days: range, month: str = "2026-01") -> list[dict[str, object]]:
     return [
-        {"id": f"{manager}-l{day}", "ts": f"{month}-{day:02d}T10:00:00Z", "type": "call_listened", "actor": manager, "rep": rep}
+        {
+            "id": f"{manager}-l{day}",
+            "ts": f"{month}-{day:02d}T10:00:00Z",
+            "type": "call_listened",
+            "actor": manager,
+            "rep": rep,
+        }
         for day in days
     ]
 
@@ -26,10 +32,17 @@ def test_csv_roster_handover_judges_each_manager_only_for_their_tenure(tmp_path:
     # rep-1 is led by old-mgr until 1 Feb, then by new-mgr. Nobody logs any contact with rep-1
     # before 1 Feb, and new-mgr meets rep-1 weekly from 1 Feb.
     roster = tmp_path / "roster.csv"
-    roster.write_text("rep,manager,start,end\nrep-1,old-mgr,2026-01-01,2026-02-01\nrep-1,new-mgr,2026-02-01,\n", encoding="utf-8")
+    roster.write_text(
+        "rep,manager,start,end\nrep-1,old-mgr,2026-01-01,2026-02-01\nrep-1,new-mgr,2026-02-01,\n", encoding="utf-8"
+    )
     events = [
-        {"id": f"o{week}", "ts": f"2026-{2 + (week * 7) // 28:02d}-{1 + (week * 7) % 28:02d}T09:00:00Z",
-         "type": "one_on_one_held", "actor": "new-mgr", "rep": "rep-1"}
+        {
+            "id": f"o{week}",
+            "ts": f"2026-{2 + (week * 7) // 28:02d}-{1 + (week * 7) % 28:02d}T09:00:00Z",
+            "type": "one_on_one_held",
+            "actor": "new-mgr",
+            "rep": "rep-1",
+        }
         for week in range(8)
     ]
     events += [
@@ -37,7 +50,8 @@ def test_csv_roster_handover_judges_each_manager_only_for_their_tenure(tmp_path:
         {"id": "end", "ts": "2026-03-27T17:00:00Z", "type": "email_sent", "actor": "rep-1"},
     ]
     report = engine.check(
-        [_write(tmp_path / "events.jsonl", events)], roster=str(roster),
+        [_write(tmp_path / "events.jsonl", events)],
+        roster=str(roster),
         rules=[str(RULES / "detached-dictator" / "rep-without-contact.yaml"), str(RULES / "_library.yaml")],
     )
     # old-mgr's tenure (2 Jan - 1 Feb, 30 days) is shorter than the 35-day gap: not assessed, not a finding
@@ -47,15 +61,43 @@ def test_csv_roster_handover_judges_each_manager_only_for_their_tenure(tmp_path:
 
 def test_manager_resolved_from_roster_at_event_time(tmp_path: Path) -> None:
     events = [
-        {"id": "in-a", "ts": "2026-01-01", "type": "team_member_added", "actor": "mgr-a", "manager": "mgr-a", "rep": "rep-1"},
-        {"id": "out-a", "ts": "2026-02-01", "type": "team_member_removed", "actor": "mgr-a", "manager": "mgr-a", "rep": "rep-1",
-         "attrs": {"reason": "transferred"}},
-        {"id": "in-b", "ts": "2026-02-01", "type": "team_member_added", "actor": "mgr-b", "manager": "mgr-b", "rep": "rep-1"},
+        {
+            "id": "in-a",
+            "ts": "2026-01-01",
+            "type": "team_member_added",
+            "actor": "mgr-a",
+            "manager": "mgr-a",
+            "rep": "rep-1",
+        },
+        {
+            "id": "out-a",
+            "ts": "2026-02-01",
+            "type": "team_member_removed",
+            "actor": "mgr-a",
+            "manager": "mgr-a",
+            "rep": "rep-1",
+            "attrs": {"reason": "transferred"},
+        },
+        {
+            "id": "in-b",
+            "ts": "2026-02-01",
+            "type": "team_member_added",
+            "actor": "mgr-b",
+            "manager": "mgr-b",
+            "rep": "rep-1",
+        },
     ]
     # rep-1 wins three deals in January (mgr-a's team) and none later; the deal events carry no manager
     events += [
-        {"id": f"w{i}", "ts": f"2026-01-{10 + i}T12:00:00Z", "type": "deal_closed_won", "actor": "rep-1", "rep": "rep-1",
-         "deal": f"d{i}", "attrs": {"amount": 1000}}
+        {
+            "id": f"w{i}",
+            "ts": f"2026-01-{10 + i}T12:00:00Z",
+            "type": "deal_closed_won",
+            "actor": "rep-1",
+            "rep": "rep-1",
+            "deal": f"d{i}",
+            "attrs": {"amount": 1000},
+        }
         for i in range(3)
     ]
     events.append({"id": "end", "ts": "2026-03-31T12:00:00Z", "type": "email_sent", "actor": "rep-1"})

@@ -79,19 +79,18 @@ def test_load_yaml_syntax_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     text = good("t/broken", "{type: call_listened")  # the flow mapping never closes
     # line 7 opens it; the parser gives up at the ':' of `message:` on line 8
     assert errors(tmp_path, monkeypatch, {"t/broken.yaml": text}) == [
-        "rules/t/broken.yaml:8:8: invalid YAML: expected ',' or '}', but got ':'"]
+        "rules/t/broken.yaml:8:8: invalid YAML: expected ',' or '}', but got ':'"
+    ]
 
 
 def test_load_duplicate_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/dup") + "severity: high\n"  # line 14
-    assert errors(tmp_path, monkeypatch, {"t/dup.yaml": text}) == [
-        "rules/t/dup.yaml:14:1: duplicate key 'severity'"]
+    assert errors(tmp_path, monkeypatch, {"t/dup.yaml": text}) == ["rules/t/dup.yaml:14:1: duplicate key 'severity'"]
 
 
 def test_load_duplicate_key_nested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/dup") + "logic:\n  kind: match\n  where: {type: ride_along}\n  kind: threshold\n" + TAIL
-    assert errors(tmp_path, monkeypatch, {"t/dup.yaml": text}) == [
-        "rules/t/dup.yaml:8:3: duplicate key 'kind'"]
+    assert errors(tmp_path, monkeypatch, {"t/dup.yaml": text}) == ["rules/t/dup.yaml:8:3: duplicate key 'kind'"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +100,8 @@ def test_load_duplicate_key_nested(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_load_unknown_top_level_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/top") + "statsu: stable\n" + "logic:\n  kind: match\n  where: {type: ride_along}\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/top.yaml": text}) == [
-        "rules/t/top.yaml:5:1: unknown field 'statsu' in file (did you mean 'status'?)"]
+        "rules/t/top.yaml:5:1: unknown field 'statsu' in file (did you mean 'status'?)"
+    ]
 
 
 def test_load_misspelled_required_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,57 +115,68 @@ def test_load_misspelled_required_field(tmp_path: Path, monkeypatch: pytest.Monk
 def test_load_unknown_logic_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/lf") + "logic:\n  kind: match\n  windw: whole\n  where: {type: ride_along}\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/lf.yaml": text}) == [
-        "rules/t/lf.yaml:7:3: unknown field 'windw' in logic (did you mean 'window'?)"]
+        "rules/t/lf.yaml:7:3: unknown field 'windw' in logic (did you mean 'window'?)"
+    ]
 
 
 def test_load_unknown_window_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/wf") + ("logic:\n  kind: match\n  where: {type: ride_along}\n"
-                           "  window:\n    calendar: month\n    min_coverge: 0.5\n") + TAIL
+    text = (
+        head("t/wf")
+        + ("logic:\n  kind: match\n  where: {type: ride_along}\n  window:\n    calendar: month\n    min_coverge: 0.5\n")
+        + TAIL
+    )
     assert errors(tmp_path, monkeypatch, {"t/wf.yaml": text}) == [
-        "rules/t/wf.yaml:10:5: unknown field 'min_coverge' in logic.window (did you mean 'min_coverage'?)"]
+        "rules/t/wf.yaml:10:5: unknown field 'min_coverge' in logic.window (did you mean 'min_coverage'?)"
+    ]
 
 
 def test_load_bad_kind_with_suggestion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/kind").replace("kind: match", "kind: treshold")
     assert errors(tmp_path, monkeypatch, {"t/kind.yaml": text}) == [
         "rules/t/kind.yaml:6:9: logic.kind 'treshold' is not one of match, threshold, ratio, "
-        "sequence, absence, concurrency (did you mean 'threshold'?)"]
+        "sequence, absence, concurrency (did you mean 'threshold'?)"
+    ]
 
 
 def test_load_missing_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/kind").replace("  kind: match\n", "")
     assert errors(tmp_path, monkeypatch, {"t/kind.yaml": text}) == [
-        "rules/t/kind.yaml:6:3: logic needs a 'kind' (match, threshold, ratio, sequence, absence, concurrency)"]
+        "rules/t/kind.yaml:6:3: logic needs a 'kind' (match, threshold, ratio, sequence, absence, concurrency)"
+    ]
 
 
 def test_load_wrong_severity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/sev").replace("severity: low", "severity: critical")
     assert errors(tmp_path, monkeypatch, {"t/sev.yaml": text}) == [
-        "rules/t/sev.yaml:4:11: severity: input should be 'low', 'medium' or 'high'"]
+        "rules/t/sev.yaml:4:11: severity: input should be 'low', 'medium' or 'high'"
+    ]
 
 
 def test_load_missing_required_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/miss").replace("title: A test rule\n", "")
     assert errors(tmp_path, monkeypatch, {"t/miss.yaml": text}) == [
-        "rules/t/miss.yaml:1:1: missing required field 'title'"]
+        "rules/t/miss.yaml:1:1: missing required field 'title'"
+    ]
 
 
 def test_load_missing_nested_required_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/miss").replace("  why: Because.\n", "")  # docs: starts on line 10
     assert errors(tmp_path, monkeypatch, {"t/miss.yaml": text}) == [
-        "rules/t/miss.yaml:11:3: missing required field 'docs.why'"]
+        "rules/t/miss.yaml:11:3: missing required field 'docs.why'"
+    ]
 
 
 def test_load_file_name_must_match_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert errors(tmp_path, monkeypatch, {"t/fname.yaml": good("t/other")}) == [
-        "rules/t/fname.yaml:1:5: rule id 't/other' does not match its file name 'fname' "
-        "(name the file 'other.yaml')"]
+        "rules/t/fname.yaml:1:5: rule id 't/other' does not match its file name 'fname' (name the file 'other.yaml')"
+    ]
 
 
 def test_load_duplicate_rule_id_across_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = {"t/same.yaml": good("t/same"), "u/same.yaml": good("t/same")}
     assert errors(tmp_path, monkeypatch, files) == [
-        "rules/u/same.yaml:1:5: duplicate rule id 't/same' (also in rules/t/same.yaml)"]
+        "rules/u/same.yaml:1:5: duplicate rule id 't/same' (also in rules/t/same.yaml)"
+    ]
 
 
 def test_load_paths_relative_to_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,7 +190,9 @@ def test_load_paths_relative_to_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 # ---------------------------------------------------------------------------------------------
 # parameters
 
-PARAM_HEAD = head("t/param") + """\
+PARAM_HEAD = (
+    head("t/param")
+    + """\
 params:
   min_calls:
     type: int
@@ -188,19 +201,22 @@ params:
 logic:
   kind: match
   where: {type: call_listened}
-"""  # params: line 5, min_calls: line 6, logic: line 10, where: line 12
+"""
+)  # params: line 5, min_calls: line 6, logic: line 10, where: line 12
 
 
 def test_param_unknown_with_suggestion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = PARAM_HEAD + "  min_events: $min_cals\n" + TAIL.replace("{count} calls", "{count} of {min_calls}")
     assert errors(tmp_path, monkeypatch, {"t/param.yaml": text}) == [
-        "rules/t/param.yaml:13:15: unknown parameter '$min_cals' (did you mean '$min_calls'?)"]
+        "rules/t/param.yaml:13:15: unknown parameter '$min_cals' (did you mean '$min_calls'?)"
+    ]
 
 
 def test_param_declared_but_unused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = PARAM_HEAD + "  min_events: 3\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/param.yaml": text}) == [
-        "rules/t/param.yaml:6:3: parameter 'min_calls' is declared but never used"]
+        "rules/t/param.yaml:6:3: parameter 'min_calls' is declared but never used"
+    ]
 
 
 def test_param_used_only_in_message_is_used(tmp_path: Path) -> None:
@@ -212,7 +228,8 @@ def test_param_used_only_in_message_is_used(tmp_path: Path) -> None:
 def test_param_default_of_wrong_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = PARAM_HEAD.replace("default: 3", "default: many") + "  min_events: $min_calls\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/param.yaml": text}) == [
-        "rules/t/param.yaml:8:14: default of 'min_calls': expected an integer, got 'many'"]
+        "rules/t/param.yaml:8:14: default of 'min_calls': expected an integer, got 'many'"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,19 +239,22 @@ def test_param_default_of_wrong_type(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_condition_unknown_field_with_suggestion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/cf") + "logic:\n  kind: match\n  where:\n    type: call_listened\n    actr: m1\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/cf.yaml": text}) == [
-        "rules/t/cf.yaml:9:5: unknown field 'actr' (did you mean 'actor'?)"]
+        "rules/t/cf.yaml:9:5: unknown field 'actr' (did you mean 'actor'?)"
+    ]
 
 
 def test_condition_bare_attribute_suggests_attrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/cf") + "logic:\n  kind: match\n  where:\n    type: call_listened\n    feedback_given: true\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/cf.yaml": text}) == [
-        "rules/t/cf.yaml:9:5: unknown field 'feedback_given' (did you mean 'attrs.feedback_given'?)"]
+        "rules/t/cf.yaml:9:5: unknown field 'feedback_given' (did you mean 'attrs.feedback_given'?)"
+    ]
 
 
 def test_condition_unknown_attr_for_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/attr") + "logic:\n  kind: match\n  where:\n    type: team_meeting\n    attrs.fcus: skills\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"t/attr.yaml": text}) == [
-        "rules/t/attr.yaml:9:5: unknown attribute 'attrs.fcus' for team_meeting (did you mean 'attrs.focus'?)"]
+        "rules/t/attr.yaml:9:5: unknown attribute 'attrs.fcus' for team_meeting (did you mean 'attrs.focus'?)"
+    ]
 
 
 def test_condition_attr_of_custom_type_not_checked(tmp_path: Path) -> None:
@@ -243,17 +263,25 @@ def test_condition_attr_of_custom_type_not_checked(tmp_path: Path) -> None:
 
 
 def test_condition_unknown_operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/op") + ("logic:\n  kind: match\n  where:\n    type: deal_created\n"
-                           "    attrs.amount:\n      gtee: 5\n") + TAIL
+    text = (
+        head("t/op")
+        + ("logic:\n  kind: match\n  where:\n    type: deal_created\n    attrs.amount:\n      gtee: 5\n")
+        + TAIL
+    )
     assert errors(tmp_path, monkeypatch, {"t/op.yaml": text}) == [
-        "rules/t/op.yaml:10:7: unknown operator 'gtee' (did you mean 'gte'?)"]
+        "rules/t/op.yaml:10:7: unknown operator 'gtee' (did you mean 'gte'?)"
+    ]
 
 
 def test_condition_invalid_regex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/re") + ("logic:\n  kind: match\n  where:\n    type: message_sent\n"
-                           "    attrs.text:\n      regex: \"(unclosed\"\n") + TAIL
+    text = (
+        head("t/re")
+        + ('logic:\n  kind: match\n  where:\n    type: message_sent\n    attrs.text:\n      regex: "(unclosed"\n')
+        + TAIL
+    )
     assert errors(tmp_path, monkeypatch, {"t/re.yaml": text}) == [
-        "rules/t/re.yaml:10:14: invalid regex: missing ), unterminated subpattern at position 0"]
+        "rules/t/re.yaml:10:14: invalid regex: missing ), unterminated subpattern at position 0"
+    ]
 
 
 LIBRARY = """\
@@ -268,24 +296,31 @@ macros:
 def test_condition_unknown_macro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = head("t/mac") + "logic:\n  kind: match\n  where:\n    use: rep_contct\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"_lib.yaml": LIBRARY, "t/mac.yaml": text}) == [
-        "rules/t/mac.yaml:8:10: unknown macro 'rep_contct' (did you mean 'rep_contact'?)"]
+        "rules/t/mac.yaml:8:10: unknown macro 'rep_contct' (did you mean 'rep_contact'?)"
+    ]
 
 
 def test_condition_unknown_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/lst") + ("logic:\n  kind: match\n  where:\n    type: forecast_miss_explained\n"
-                            "    attrs.cause_category:\n      in: \"@externl\"\n") + TAIL
+    text = (
+        head("t/lst")
+        + (
+            "logic:\n  kind: match\n  where:\n    type: forecast_miss_explained\n"
+            '    attrs.cause_category:\n      in: "@externl"\n'
+        )
+        + TAIL
+    )
     assert errors(tmp_path, monkeypatch, {"_lib.yaml": LIBRARY, "t/lst.yaml": text}) == [
-        "rules/t/lst.yaml:10:11: unknown list '@externl' (did you mean '@external'?)"]
+        "rules/t/lst.yaml:10:11: unknown list '@externl' (did you mean '@external'?)"
+    ]
 
 
-def test_condition_problem_inside_macro_located_in_library(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_condition_problem_inside_macro_located_in_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     library = "macros:\n  skills:\n    type: team_meeting\n    attrs.fcus: skills\n"
     text = head("t/mac") + "logic:\n  kind: match\n  where:\n    use: skills\n" + TAIL
     assert errors(tmp_path, monkeypatch, {"_lib.yaml": library, "t/mac.yaml": text}) == [
         "rules/_lib.yaml:4:5: unknown attribute 'attrs.fcus' for team_meeting "
-        "(did you mean 'attrs.focus'?) (in macro 'skills')"]
+        "(did you mean 'attrs.focus'?) (in macro 'skills')"
+    ]
 
 
 def test_condition_macro_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,25 +337,36 @@ def test_condition_macro_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_template_unknown_placeholder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/msg").replace("{count} calls", "{cont} calls")  # message: on line 8
     assert errors(tmp_path, monkeypatch, {"t/msg.yaml": text}) == [
-        "rules/t/msg.yaml:8:10: message uses unknown placeholder '{cont}' (did you mean '{count}'?)"]
+        "rules/t/msg.yaml:8:10: message uses unknown placeholder '{cont}' (did you mean '{count}'?)"
+    ]
 
 
 def test_template_unknown_placeholder_in_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = good("t/msg").replace("advice: Listen more.", "advice: Listen to {repp}.")  # line 9
     assert errors(tmp_path, monkeypatch, {"t/msg.yaml": text}) == [
-        "rules/t/msg.yaml:9:9: advice uses unknown placeholder '{repp}' (did you mean '{rep}'?)"]
+        "rules/t/msg.yaml:9:9: advice uses unknown placeholder '{repp}' (did you mean '{rep}'?)"
+    ]
 
 
 def test_kind_distinct_with_sliding_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/dist") + ("logic:\n  kind: threshold\n  where: {type: coaching_session}\n"
-                             "  metric:\n    distinct: rep\n  window:\n    sliding: 30d\n"
-                             "  op: gte\n  value: 2\n") + TAIL
+    text = (
+        head("t/dist")
+        + (
+            "logic:\n  kind: threshold\n  where: {type: coaching_session}\n"
+            "  metric:\n    distinct: rep\n  window:\n    sliding: 30d\n"
+            "  op: gte\n  value: 2\n"
+        )
+        + TAIL
+    )
     assert errors(tmp_path, monkeypatch, {"t/dist.yaml": text}) == [
-        "rules/t/dist.yaml:9:5: distinct metrics need a calendar or whole window, not a sliding one"]
+        "rules/t/dist.yaml:9:5: distinct metrics need a calendar or whole window, not a sliding one"
+    ]
 
 
 def test_kind_ratio_min_denominator_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/ratio") + """\
+    text = (
+        head("t/ratio")
+        + """\
 logic:
   kind: ratio
   where: {type: call_listened}
@@ -329,31 +375,44 @@ logic:
   op: lt
   value: 0.5
   min_denominator: 0
-""" + TAIL.replace("{count} calls", "{fed} of {listened}")
+"""
+        + TAIL.replace("{count} calls", "{fed} of {listened}")
+    )
     assert errors(tmp_path, monkeypatch, {"t/ratio.yaml": text}) == [
-        "rules/t/ratio.yaml:12:20: min_denominator must be at least 1 (a ratio over nothing is not evidence)"]
+        "rules/t/ratio.yaml:12:20: min_denominator must be at least 1 (a ratio over nothing is not evidence)"
+    ]
 
 
 def test_kind_absence_grouped_by_deal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head("t/gap") + ("logic:\n  kind: absence\n  where: {type: call_logged}\n"
-                            "  group_by: [manager, deal]\n  max_gap: 30d\n") \
+    text = (
+        head("t/gap")
+        + ("logic:\n  kind: absence\n  where: {type: call_logged}\n  group_by: [manager, deal]\n  max_gap: 30d\n")
         + TAIL.replace("{count} calls", "{longest_gap_days} days")
+    )
     assert errors(tmp_path, monkeypatch, {"t/gap.yaml": text}) == [
-        "rules/t/gap.yaml:8:13: absence rules group by manager or by manager and rep (the roster)"]
+        "rules/t/gap.yaml:8:13: absence rules group by manager or by manager and rep (the roster)"
+    ]
 
 
 def test_kind_absence_placeholders_known(tmp_path: Path) -> None:
-    text = head("t/gap") + ("logic:\n  kind: absence\n  where: {type: call_logged}\n  max_gap: 30d\n") \
-        + TAIL.replace("{count} calls", "{longest_gap_days} days, {contacts} contacts, "
-                                         "{gaps_over} gaps in {scope_days} days")
+    text = (
+        head("t/gap")
+        + ("logic:\n  kind: absence\n  where: {type: call_logged}\n  max_gap: 30d\n")
+        + TAIL.replace(
+            "{count} calls", "{longest_gap_days} days, {contacts} contacts, {gaps_over} gaps in {scope_days} days"
+        )
+    )
     rules = write(tmp_path, {"t/gap.yaml": text})
     assert [r.metric_names for r in compile_rules(load_rules([str(rules)]))] == [
-        ["longest_gap_days", "gaps_over", "contacts", "scope_days"]]
+        ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
+    ]
 
 
 def test_kind_ratio_part_names_are_not_sql(tmp_path: Path) -> None:
     """Numerator and denominator names are labels for templates, never SQL text."""
-    text = head("t/ratio") + """\
+    text = (
+        head("t/ratio")
+        + """\
 logic:
   kind: ratio
   where: {type: call_listened}
@@ -361,18 +420,38 @@ logic:
   denominator: {name: all, where: {}}
   op: gte
   value: 0.5
-""" + TAIL.replace("{count} calls", "{order} of {all}")
+"""
+        + TAIL.replace("{count} calls", "{order} of {all}")
+    )
     rules = write(tmp_path, {"t/ratio.yaml": text})
     log = tmp_path / "ev.jsonl"
-    log.write_text("".join(json.dumps(e) + "\n" for e in [
-        {"id": "a", "ts": "2026-01-05T10:00:00Z", "type": "call_listened", "actor": "m1",
-         "manager": "m1", "attrs": {"feedback_given": False}},
-        {"id": "b", "ts": "2026-01-06T10:00:00Z", "type": "call_listened", "actor": "m1",
-         "manager": "m1", "attrs": {"feedback_given": True}},
-    ]))
+    log.write_text(
+        "".join(
+            json.dumps(e) + "\n"
+            for e in [
+                {
+                    "id": "a",
+                    "ts": "2026-01-05T10:00:00Z",
+                    "type": "call_listened",
+                    "actor": "m1",
+                    "manager": "m1",
+                    "attrs": {"feedback_given": False},
+                },
+                {
+                    "id": "b",
+                    "ts": "2026-01-06T10:00:00Z",
+                    "type": "call_listened",
+                    "actor": "m1",
+                    "manager": "m1",
+                    "attrs": {"feedback_given": True},
+                },
+            ]
+        )
+    )
     report = engine.check([str(log)], rules=[str(rules)])
     assert [(f.manager, f.metrics, f.message) for f in report.findings] == [
-        ("m1", {"order": 1, "all": 2, "ratio": 0.5}, "1 of 2")]
+        ("m1", {"order": 1, "all": 2, "ratio": 0.5}, "1 of 2")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,11 +460,12 @@ logic:
 
 def test_all_problems_of_all_files_in_one_run_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = {
-        "a/one.yaml": good("a/one", "{type: call_listened"),                       # YAML
-        "b/two.yaml": good("b/two").replace("kind: match", "kind: mach"),          # schema
-        "c/three.yaml": good("c/three").replace("severity: low", "severity: huge")  # schema
+        "a/one.yaml": good("a/one", "{type: call_listened"),  # YAML
+        "b/two.yaml": good("b/two").replace("kind: match", "kind: mach"),  # schema
+        "c/three.yaml": good("c/three")
+        .replace("severity: low", "severity: huge")  # schema
         .replace("advice:", "advise:"),
-        "d/four.yaml": good("d/fuor"),                                              # file name
+        "d/four.yaml": good("d/fuor"),  # file name
     }
     assert errors(tmp_path, monkeypatch, files) == [
         "rules/a/one.yaml:8:8: invalid YAML: expected ',' or '}', but got ':'",
@@ -394,8 +474,7 @@ def test_all_problems_of_all_files_in_one_run_load(tmp_path: Path, monkeypatch: 
         "rules/c/three.yaml:1:1: missing required field 'advice'",
         "rules/c/three.yaml:4:11: severity: input should be 'low', 'medium' or 'high'",
         "rules/c/three.yaml:9:1: unknown field 'advise' in file (did you mean 'advice'?)",
-        "rules/d/four.yaml:1:5: rule id 'd/fuor' does not match its file name 'four' "
-        "(name the file 'fuor.yaml')",
+        "rules/d/four.yaml:1:5: rule id 'd/fuor' does not match its file name 'four' (name the file 'fuor.yaml')",
     ]
 
 
@@ -414,14 +493,11 @@ def test_all_problems_of_all_files_in_one_run_compile(tmp_path: Path, monkeypatc
         f"rules/a/one.yaml:7:{col(files['a/one.yaml'], 7, QUOTED_PATTERN)}: invalid regex: "
         "unterminated character set at position 1",
         "rules/b/two.yaml:8:10: message uses unknown placeholder '{cuont}' (did you mean '{count}'?)",
-        f"rules/d/four.yaml:7:{col(files['d/four.yaml'], 7, 'nothing_like_this')}: "
-        "unknown macro 'nothing_like_this'",
+        f"rules/d/four.yaml:7:{col(files['d/four.yaml'], 7, 'nothing_like_this')}: unknown macro 'nothing_like_this'",
     ]
 
 
-def test_all_problems_of_all_files_in_one_run_load_and_compile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_all_problems_of_all_files_in_one_run_load_and_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that does not validate must not hide compile problems of the other files."""
     files = {
         "a/one.yaml": good("a/one").replace("kind: match", "kind: mach"),
@@ -431,8 +507,7 @@ def test_all_problems_of_all_files_in_one_run_load_and_compile(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RuleError) as info:
         engine.prepare_rules([str(rules)])
-    assert [(p.path, p.line) for p in info.value.problems] == [
-        ("rules/a/one.yaml", 6), ("rules/b/two.yaml", 7)]
+    assert [(p.path, p.line) for p in info.value.problems] == [("rules/a/one.yaml", 6), ("rules/b/two.yaml", 7)]
 
 
 # ---------------------------------------------------------------------------------------------

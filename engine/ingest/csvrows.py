@@ -187,14 +187,10 @@ class EventColumns:
                 continue
             close = difflib.get_close_matches(name, EVENT_FIELDS, n=1, cutoff=0.75)
             if close:
-                self.warnings.append(
-                    f"{shown}: column {name!r} is kept as attrs.{name} (did you mean {close[0]!r}?)"
-                )
+                self.warnings.append(f"{shown}: column {name!r} is kept as attrs.{name} (did you mean {close[0]!r}?)")
 
 
-def row_to_record(
-    columns: EventColumns, cells: list[str]
-) -> tuple[dict[str, Any] | None, list[str]]:
+def row_to_record(columns: EventColumns, cells: list[str]) -> tuple[dict[str, Any] | None, list[str]]:
     """An event record from CSV cells, plus problems found before validation
     (None when the cells do not line up with the header at all).
 
@@ -203,9 +199,7 @@ def row_to_record(
     """
     problems: list[str] = []
     if len(cells) != len(columns.names):
-        problems.append(
-            f"row has {len(cells)} cells but the header has {len(columns.names)} columns"
-        )
+        problems.append(f"row has {len(cells)} cells but the header has {len(columns.names)} columns")
         return None, problems
     record: dict[str, Any] = {}
     extra: dict[str, str] = {}
@@ -231,9 +225,7 @@ def row_to_record(
         spec = EVENT_TYPES.get(event_type, {}) if isinstance(event_type, str) else {}
         for name, cell in extra.items():
             if name in attrs:
-                problems.append(
-                    f"attrs.{name} is given twice: in column 'attrs' and in column {name!r}"
-                )
+                problems.append(f"attrs.{name} is given twice: in column 'attrs' and in column {name!r}")
             else:
                 attrs[name] = coerce(spec.get(name), cell)
     if attrs:

@@ -31,12 +31,7 @@ _ROLES = frozenset(ROLES)
 
 def _text_ok(value: object) -> TypeGuard[str]:
     """The model's rule for id/type/actor/manager/rep/deal, as a predicate."""
-    return (
-        type(value) is str
-        and value != ""
-        and not value.isspace()
-        and (value.isascii() or utf8_ok(value))
-    )
+    return type(value) is str and value != "" and not value.isspace() and (value.isascii() or utf8_ok(value))
 
 
 def _json_or_none(value: dict[str, Any]) -> str | None:
@@ -62,13 +57,9 @@ def fast_row(obj: dict[str, Any]) -> EventRow | None:
     ts = get("ts")
     # Plain ASCII text starting with a visible character is certainly valid;
     # anything else gets the full rule.
-    if not (type(event_id) is str and event_id.isascii() and event_id[:1] > " ") and not (
-        _text_ok(event_id)
-    ):
+    if not (type(event_id) is str and event_id.isascii() and event_id[:1] > " ") and not (_text_ok(event_id)):
         return None
-    if not (
-        type(event_type) is str and event_type.isascii() and event_type[:1] > " "
-    ) and not _text_ok(event_type):
+    if not (type(event_type) is str and event_type.isascii() and event_type[:1] > " ") and not _text_ok(event_type):
         return None
     if not (type(actor) is str and actor.isascii() and actor[:1] > " ") and not _text_ok(actor):
         return None
@@ -90,18 +81,10 @@ def fast_row(obj: dict[str, Any]) -> EventRow | None:
     ):
         return None
     rep = get("rep")
-    if (
-        rep is not None
-        and not (type(rep) is str and rep.isascii() and rep[:1] > " ")
-        and not _text_ok(rep)
-    ):
+    if rep is not None and not (type(rep) is str and rep.isascii() and rep[:1] > " ") and not _text_ok(rep):
         return None
     deal = get("deal")
-    if (
-        deal is not None
-        and not (type(deal) is str and deal.isascii() and deal[:1] > " ")
-        and not _text_ok(deal)
-    ):
+    if deal is not None and not (type(deal) is str and deal.isascii() and deal[:1] > " ") and not _text_ok(deal):
         return None
 
     needs = REQUIRED_FIELDS.get(event_type)

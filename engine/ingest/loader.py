@@ -111,8 +111,7 @@ class _Loader:
                 first = self.seen.get(event_id)
                 if first is not None:
                     messages.append(
-                        f"duplicate id {event_id!r} "
-                        f"(first seen at {self.files[first]}:{self.lines[first]})"
+                        f"duplicate id {event_id!r} (first seen at {self.files[first]}:{self.lines[first]})"
                     )
             if row is not None:
                 rows.append(row)
@@ -250,10 +249,7 @@ class _Loader:
         warnings = set(self.warnings)
         for event_type, count in self.custom.items():
             noun = "event" if count == 1 else "events"
-            warning = (
-                f"custom event type {event_type!r} ({count} {noun}) is kept; "
-                "only custom rules match it"
-            )
+            warning = f"custom event type {event_type!r} ({count} {noun}) is kept; only custom rules match it"
             hint = unknown_type_hint(event_type)
             warnings.add(warning + hint)
         return LoadResult(
@@ -271,9 +267,7 @@ def unknown_type_hint(event_type: str) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load_events(
-    paths: Sequence[str], *, roster: str | None = None, stdin: BinaryIO | None = None
-) -> LoadResult:
+def load_events(paths: Sequence[str], *, roster: str | None = None, stdin: BinaryIO | None = None) -> LoadResult:
     """Read every input (roster first, then paths in order) into one LoadResult.
 
     Per-record problems are collected, never raised; InputError is raised only

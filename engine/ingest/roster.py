@@ -32,11 +32,7 @@ class RosterColumns:
             )
         self.width = len(names)
         self.index = {name: lowered.index(name) for name in _KNOWN if name in lowered}
-        self.warnings = [
-            f"{shown}: roster column {name!r} is ignored"
-            for name in names
-            if name.lower() not in _KNOWN
-        ]
+        self.warnings = [f"{shown}: roster column {name!r} is ignored" for name in names if name.lower() not in _KNOWN]
 
 
 def _person(field: str, value: str, problems: list[str]) -> None:

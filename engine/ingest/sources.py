@@ -58,9 +58,7 @@ def _open_binary(path: str, stdin: BinaryIO | None, stack: ExitStack) -> BinaryI
     return cast(BinaryIO, stack.enter_context(open(path, "rb")))
 
 
-def open_lines(
-    path: str, stdin: BinaryIO | None, stack: ExitStack
-) -> tuple[Format, Iterator[bytes]]:
+def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[Format, Iterator[bytes]]:
     """The input's format and its physical lines as bytes (BOM removed).
 
     Compression is recognised by the gzip magic bytes, not trusted to the

@@ -99,7 +99,7 @@ def _parse(sql: str, holes: dict[str, exp.Expr]) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name in holes:
             return holes[node.name].copy()
         if isinstance(node, exp.Table) and node.name.startswith("sm_hole_"):
-            query = holes[node.name[len("sm_hole_"):]].copy()
+            query = holes[node.name[len("sm_hole_") :]].copy()
             return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(node.alias)))
         return node
 
@@ -210,9 +210,9 @@ class _Compiler:
             resolve=self.resolve,
             lists=self.ruleset.lists,
             macros=self.ruleset.macros,
-            derived=dict(self.derived_cols) if table is None else {
-                k: exp.column(k, table=table) for k in self.derived_cols
-            },
+            derived=dict(self.derived_cols)
+            if table is None
+            else {k: exp.column(k, table=table) for k in self.derived_cols},
             table=table,
         )
 
@@ -237,8 +237,16 @@ class _Compiler:
                 self.derived_sql[name] = sql
                 self.derived_cols[name] = exp.column(name)
         compiled = CompiledRule(
-            loaded=self.loaded, params=self.params, group=group, group_fields=fields, window=window,
-            metric_name="count", metric_names=["count"], op="gte", threshold=1.0, prefix=self.prefix,
+            loaded=self.loaded,
+            params=self.params,
+            group=group,
+            group_fields=fields,
+            window=window,
+            metric_name="count",
+            metric_names=["count"],
+            op="gte",
+            threshold=1.0,
+            prefix=self.prefix,
         )
         try:
             if isinstance(logic, AbsenceLogic):
@@ -277,9 +285,7 @@ class _Compiler:
             return WindowPlan("whole", min_days=spec.min_days)
         if spec.sliding:
             return WindowPlan("sliding", seconds=self.duration(spec.sliding, loc + ("sliding",)))
-        return WindowPlan(
-            "calendar", unit=str(spec.calendar), min_coverage=spec.min_coverage, prorate=spec.prorate
-        )
+        return WindowPlan("calendar", unit=str(spec.calendar), min_coverage=spec.min_coverage, prorate=spec.prorate)
 
     def _scope_table(self, group: list[str]) -> str | None:
         if set(group) <= {"manager"}:
@@ -396,9 +402,12 @@ class _Compiler:
         where = logic.where
         evidence_filter = ""
         if isinstance(logic, RatioLogic):
+
             def part(which: str) -> exp.Expr:
                 where_part = getattr(logic, which).where
-                return compile_condition(where_part, self.context(), loc + (which, "where"), types_in(where_part) or types)
+                return compile_condition(
+                    where_part, self.context(), loc + (which, "where"), types_in(where_part) or types
+                )
 
             num, den = part("numerator"), part("denominator")
             rows = self._unless(logic, self._filtered(where, loc + ("where",)))
@@ -415,7 +424,10 @@ class _Compiler:
             min_num = self.number(logic.min_numerator, loc + ("min_numerator",), integer=True)
             min_den = self.number(logic.min_denominator, loc + ("min_denominator",), integer=True)
             if min_den < 1:
-                self.report(loc + ("min_denominator",), "min_denominator must be at least 1 (a ratio over nothing is not evidence)")
+                self.report(
+                    loc + ("min_denominator",),
+                    "min_denominator must be at least 1 (a ratio over nothing is not evidence)",
+                )
             gates.append(f"{_q(num_name)} >= {min_num}")  # volume: below it the pattern is simply absent
             support.append(f"{_q(den_name)} >= {min_den}")  # below it the ratio means nothing
             metric_expr = f"CAST({_q(num_name)} AS DOUBLE) / NULLIF({_q(den_name)}, 0)"
@@ -456,7 +468,11 @@ class _Compiler:
         out.metric_names = [m[0] for m in metrics] + (["ratio"] if out.metric_name == "ratio" else [])
         seen: set[str] = set()
         for metric_name in out.metric_names:
-            if metric_name in seen or metric_name in COMMON_NAMES or metric_name in ("metric", "window_start", "window_end"):
+            if (
+                metric_name in seen
+                or metric_name in COMMON_NAMES
+                or metric_name in ("metric", "window_start", "window_end")
+            ):
                 self.report(loc, f"metric name '{metric_name}' is used twice or is reserved; give it another name")
             seen.add(metric_name)
         rows_sql = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
@@ -464,8 +480,14 @@ class _Compiler:
         self._windowed(out, q, metrics, metric_expr, support, prorated, evidence_filter, gates)
 
     def _windowed(
-        self, out: CompiledRule, q: exp.Expr, metrics: list[tuple[str, str, str]],
-        metric_expr: str, support: list[str], prorated: bool, evidence_filter: str,
+        self,
+        out: CompiledRule,
+        q: exp.Expr,
+        metrics: list[tuple[str, str, str]],
+        metric_expr: str,
+        support: list[str],
+        prorated: bool,
+        evidence_filter: str,
         gates: list[str] | None = None,
     ) -> None:
         p = self.prefix
@@ -503,7 +525,8 @@ class _Compiler:
         p, g, win = self.prefix, self.group, out.window
         scope = self._scope_table(g)
         universe = (
-            f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {scope}" if scope
+            f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {scope}"
+            if scope
             else f"SELECT DISTINCT {_cols(g)}, s_start, s_end FROM {p}q"
         )
         if win.mode == "whole":
@@ -521,8 +544,14 @@ class _Compiler:
         return win_sql, f"coverage >= {win.min_coverage}"
 
     def _score(
-        self, out: CompiledRule, w: exp.Expr, covered: str, metric_expr: str,
-        support: list[str], gates: list[str], prorated: bool,
+        self,
+        out: CompiledRule,
+        w: exp.Expr,
+        covered: str,
+        metric_expr: str,
+        support: list[str],
+        gates: list[str],
+        prorated: bool,
     ) -> None:
         """Add the scored-windows stage (metric, threshold, covered, supported, fire) and the assessment."""
         p = self.prefix
@@ -537,12 +566,17 @@ class _Compiler:
         fire = f"sm_covered AND sm_supported{gate} AND sm_metric IS NOT NULL AND sm_metric {OP_SYMBOL[out.op]} sm_threshold"
         scored = _parse(f"SELECT *, COALESCE({fire}, FALSE) AS sm_fire FROM (:s) y", {"s": scored})
         out.stages.append((f"{p}w", scored))
-        out.assessment = _parse(
-            f"SELECT manager, COUNT(*) AS windows, "
-            f"SUM(CASE WHEN NOT sm_covered THEN 1 ELSE 0 END) AS partial, "
-            f"SUM(CASE WHEN sm_covered AND NOT sm_supported THEN 1 ELSE 0 END) AS unsupported "
-            f"FROM {p}w GROUP BY manager", {},
-        ) if out.window.mode != "sliding" else None
+        out.assessment = (
+            _parse(
+                f"SELECT manager, COUNT(*) AS windows, "
+                f"SUM(CASE WHEN NOT sm_covered THEN 1 ELSE 0 END) AS partial, "
+                f"SUM(CASE WHEN sm_covered AND NOT sm_supported THEN 1 ELSE 0 END) AS unsupported "
+                f"FROM {p}w GROUP BY manager",
+                {},
+            )
+            if out.window.mode != "sliding"
+            else None
+        )
 
     # -- concurrency -----------------------------------------------------------------------------
     def _concurrency(self, logic: ConcurrencyLogic, out: CompiledRule) -> None:
@@ -560,10 +594,16 @@ class _Compiler:
             self.report(loc + ("key",), f"the key '{key}' cannot also be a group_by field")
             return
         base = logic.where
-        opened = self._filtered({"all": [base, logic.open.where]} if base else logic.open.where,
-                                loc + ("open", "where"), types_in(logic.open.where))
-        closed = self._filtered({"all": [base, logic.close.where]} if base else logic.close.where,
-                                loc + ("close", "where"), types_in(logic.close.where))
+        opened = self._filtered(
+            {"all": [base, logic.open.where]} if base else logic.open.where,
+            loc + ("open", "where"),
+            types_in(logic.open.where),
+        )
+        closed = self._filtered(
+            {"all": [base, logic.close.where]} if base else logic.close.where,
+            loc + ("close", "where"),
+            types_in(logic.close.where),
+        )
         firsts = ", ".join(f"arg_min(o.{g}, o.ts) AS {g}" for g in self.group)
         items = (
             f"SELECT o.{key} AS item, MIN(o.ts) AS ts, arg_min(o.id, o.ts) AS id, {firsts} "
@@ -574,8 +614,11 @@ class _Compiler:
             f"WHERE c.{key} = i.item AND c.ts >= i.ts) AS sm_end FROM ({items}) i"
         )
         rows = _parse(spans, {"opened": opened, "closed": closed})
-        q = self._scoped("SELECT * FROM (:rows) r", {"rows": rows},
-                         {"x_cnt": exp.Literal.number(1), "ts_end": exp.column("sm_end", table="e")})
+        q = self._scoped(
+            "SELECT * FROM (:rows) r",
+            {"rows": rows},
+            {"x_cnt": exp.Literal.number(1), "ts_end": exp.column("sm_end", table="e")},
+        )
         # Every item of the group, wherever it opened, is kept in a second table (below) for the daily counts.
         p, g = self.prefix, self.group
         out.stages.append((f"{p}q", q))
@@ -612,16 +655,29 @@ class _Compiler:
         out.metric_name = logic.name
         out.metric_names = [logic.name, "peak_open", "days"]
         self._score(out, _parse(w_sql, {}), covered, name, [], [], prorated=False)
-        self._islands(out, out.metric_names, "", inclusive=False, source=f"{p}o",
-                      span="q.ts < f.f_end AND (q.ts_end IS NULL OR q.ts_end > f.f_start)")
+        self._islands(
+            out,
+            out.metric_names,
+            "",
+            inclusive=False,
+            source=f"{p}o",
+            span="q.ts < f.f_end AND (q.ts_end IS NULL OR q.ts_end > f.f_start)",
+        )
 
     def _islands(
-        self, out: CompiledRule, names: list[str], evidence_filter: str, inclusive: bool,
-        source: str | None = None, span: str | None = None,
+        self,
+        out: CompiledRule,
+        names: list[str],
+        evidence_filter: str,
+        inclusive: bool,
+        source: str | None = None,
+        span: str | None = None,
     ) -> None:
         p = self.prefix
         g = self.group
-        peak = {"gt": "sm_metric DESC", "gte": "sm_metric DESC", "lt": "sm_metric ASC", "lte": "sm_metric ASC"}.get(out.op, "w_start")
+        peak = {"gt": "sm_metric DESC", "gte": "sm_metric DESC", "lt": "sm_metric ASC", "lte": "sm_metric ASC"}.get(
+            out.op, "w_start"
+        )
         part = _cols(g)
         metric_cols = ", ".join(f"r.{_q(n)}" for n in names if n != "ratio")
         marked = (
@@ -687,7 +743,12 @@ class _Compiler:
                     sides.append(None)
                     continue
                 where = logic.first.where if step == "first" else logic.then.where
-                found = field_expr(path, self.context("a" if step == "first" else "b"), loc + ("pairs", index, side_name), types_in(where))
+                found = field_expr(
+                    path,
+                    self.context("a" if step == "first" else "b"),
+                    loc + ("pairs", index, side_name),
+                    types_in(where),
+                )
                 sides.append(found[0] if found else None)
             if sides[0] is not None and sides[1] is not None:
                 joins.append(_OP_CLASS[pair.op](this=sides[0], expression=sides[1]))
@@ -768,7 +829,11 @@ class _Compiler:
             self.report(loc + ("window",), "absence rules measure gaps over the whole led period; drop 'window'")
         max_gap = self.duration(logic.max_gap, loc + ("max_gap",))
         rows = self._filtered(logic.where, loc + ("where",))
-        q = self._scoped("SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r", {"rows": rows}, {"x_cnt": exp.Literal.number(1)})
+        q = self._scoped(
+            "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r",
+            {"rows": rows},
+            {"x_cnt": exp.Literal.number(1)},
+        )
         p, g = self.prefix, self.group
         out.stages.append((f"{p}q", q))
         start_id = "s.start_id" if scope == "sm_scopes_p" else "CAST(NULL AS VARCHAR)"
@@ -808,12 +873,15 @@ class _Compiler:
         )
         out.assessment = _parse(
             f"SELECT manager, COUNT(*) AS windows, SUM(CASE WHEN NOT sm_covered THEN 1 ELSE 0 END) AS partial, "
-            f"0 AS unsupported FROM {p}w GROUP BY manager", {},
+            f"0 AS unsupported FROM {p}w GROUP BY manager",
+            {},
         )
 
     # -- templates -----------------------------------------------------------------------------------
     def _check_message(self, out: CompiledRule) -> None:
-        known = set(out.metric_names) | set(self.rule.params) | set(COMMON_NAMES) | {"metric", "window_start", "window_end"}
+        known = (
+            set(out.metric_names) | set(self.rule.params) | set(COMMON_NAMES) | {"metric", "window_start", "window_end"}
+        )
         known |= {f.rsplit(".", 1)[-1] for f in self.group_fields}  # attrs.period -> {period}
         for key in ("message", "advice"):
             text = getattr(self.rule, key)
@@ -851,4 +919,3 @@ def compile_rules(
 
 def render(expression: exp.Expr, dialect: str = "duckdb") -> str:
     return expression.sql(dialect=dialect)
-

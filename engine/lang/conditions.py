@@ -21,8 +21,19 @@ from engine.errors import Problem
 from engine.vocab import ENVELOPE_FIELDS, EVENT_TYPES, ROSTER_FIELDS, known_attrs
 
 OPS = (
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "regex", "exists", "contains",
-    "same_as", "differs_from",
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "not_in",
+    "regex",
+    "exists",
+    "contains",
+    "same_as",
+    "differs_from",
 )
 COMBINATORS = ("all", "any", "not", "use")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,10 +41,41 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Work objects and logistics: a message naming one is about something concrete.
 # Rule sets may replace the list with their own named list "concrete_words".
 DEFAULT_CONCRETE_WORDS = (
-    "agenda", "badge", "calendar", "contract", "crm", "dashboard", "deck", "demo", "discount",
-    "expense", "forecast", "gong", "hubspot", "invite", "invoice", "kitchen", "laptop", "link",
-    "lunch", "office", "onboarding", "parking", "playbook", "pricing", "proposal", "quote",
-    "report", "room", "salesforce", "slides", "spreadsheet", "template", "training", "webinar", "zoom",
+    "agenda",
+    "badge",
+    "calendar",
+    "contract",
+    "crm",
+    "dashboard",
+    "deck",
+    "demo",
+    "discount",
+    "expense",
+    "forecast",
+    "gong",
+    "hubspot",
+    "invite",
+    "invoice",
+    "kitchen",
+    "laptop",
+    "link",
+    "lunch",
+    "office",
+    "onboarding",
+    "parking",
+    "playbook",
+    "pricing",
+    "proposal",
+    "quote",
+    "report",
+    "room",
+    "salesforce",
+    "slides",
+    "spreadsheet",
+    "template",
+    "training",
+    "webinar",
+    "zoom",
 )
 # "may" and "today"/"tomorrow" are left out: slogans use them as often as schedules do.
 _MONTHS = (
@@ -85,9 +127,7 @@ def types_in(condition: Any) -> set[str] | None:
     return None
 
 
-def field_expr(
-    name: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
-) -> tuple[exp.Expr, str] | None:
+def field_expr(name: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> tuple[exp.Expr, str] | None:
     """SQL for a field path and its kind: 'envelope', 'ts', 'attr', 'source' or 'derived'."""
     if not isinstance(name, str):
         ctx.report(loc, f"field names must be strings, got {name!r}")
@@ -102,7 +142,7 @@ def field_expr(
         return ctx.column(name), "roster"
     for prefix, column in (("attrs.", "attrs"), ("source.", "source")):
         if name.startswith(prefix):
-            key = name[len(prefix):]
+            key = name[len(prefix) :]
             if not _KEY.match(key):
                 ctx.report(loc, f"'{name}': attribute names are letters, digits and _")
                 return None
@@ -110,17 +150,19 @@ def field_expr(
                 known = known_attrs(types)
                 if key not in known:
                     hint = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-                    tip = f" (did you mean 'attrs.{hint[0]}'?)" if hint else (
-                        f" (known: {', '.join('attrs.' + k for k in sorted(known))})" if known else ""
+                    tip = (
+                        f" (did you mean 'attrs.{hint[0]}'?)"
+                        if hint
+                        else (f" (known: {', '.join('attrs.' + k for k in sorted(known))})" if known else "")
                     )
-                    ctx.report(
-                        loc, f"unknown attribute '{name}' for {', '.join(sorted(types))}{tip}", key=True
-                    )
+                    ctx.report(loc, f"unknown attribute '{name}' for {', '.join(sorted(types))}{tip}", key=True)
                     return None
             path = exp.Literal.string(f"$.{key}")
             return exp.JSONExtractScalar(this=ctx.column(column), expression=path), prefix[:-1].replace("attrs", "attr")
     choices = list(ENVELOPE_FIELDS) + list(ROSTER_FIELDS) + sorted(ctx.derived) + ["attrs.<name>", "source.<name>"]
-    hint = difflib.get_close_matches(name, list(ENVELOPE_FIELDS) + list(ROSTER_FIELDS) + sorted(ctx.derived), n=1, cutoff=0.6)
+    hint = difflib.get_close_matches(
+        name, list(ENVELOPE_FIELDS) + list(ROSTER_FIELDS) + sorted(ctx.derived), n=1, cutoff=0.6
+    )
     if not hint and "." not in name:
         hint = difflib.get_close_matches(name, sorted(known_attrs(types)), n=1, cutoff=0.7)
         hint = [f"attrs.{h}" for h in hint]
@@ -129,9 +171,7 @@ def field_expr(
     return None
 
 
-def compile_condition(
-    condition: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None = None
-) -> exp.Expr:
+def compile_condition(condition: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None = None) -> exp.Expr:
     """A mapping of entries, all of which must hold."""
     if condition is None or condition == {}:
         return exp.true()
@@ -244,9 +284,7 @@ def _ts_literal(value: Any) -> Any:
     return value
 
 
-def _compile_entry(
-    name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
-) -> exp.Expr:
+def _compile_entry(name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> exp.Expr:
     resolved = field_expr(name, ctx, loc, types)
     if resolved is None:
         return exp.true()
@@ -286,8 +324,13 @@ def _compile_entry(
 
 
 def _leaf(
-    op: str, column: exp.Expr, kind: str, value: Any, ctx: Context,
-    loc: tuple[Any, ...], types: set[str] | None,
+    op: str,
+    column: exp.Expr,
+    kind: str,
+    value: Any,
+    ctx: Context,
+    loc: tuple[Any, ...],
+    types: set[str] | None,
 ) -> exp.Expr | None:
     if kind == "ts" and op not in ("exists",):
         value = [_ts_literal(v) for v in value] if isinstance(value, list) else _ts_literal(value)
@@ -302,7 +345,9 @@ def _leaf(
         if not isinstance(value, bool):
             ctx.report(loc, "'exists' takes true or false")
             return None
-        return exp.Is(this=column, expression=exp.null()).not_() if value else exp.Is(this=column, expression=exp.null())
+        return (
+            exp.Is(this=column, expression=exp.null()).not_() if value else exp.Is(this=column, expression=exp.null())
+        )
     if op == "regex":
         if not isinstance(value, str):
             ctx.report(loc, "'regex' takes a string pattern")
@@ -335,7 +380,14 @@ def _leaf(
         rhs = exp.Literal.string("true" if value else "false")
     elif kind == "roster" and isinstance(value, bool):
         rhs = exp.Boolean(this=value)
-    comparison: type[exp.Binary] = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}[op]
+    comparison: type[exp.Binary] = {
+        "eq": exp.EQ,
+        "ne": exp.NEQ,
+        "lt": exp.LT,
+        "lte": exp.LTE,
+        "gt": exp.GT,
+        "gte": exp.GTE,
+    }[op]
     return comparison(this=target, expression=rhs)
 
 
@@ -343,8 +395,10 @@ def _norm_text(column: exp.Expr) -> exp.Expr:
     """Lower-case, punctuation to spaces, spaces collapsed: what 'nearly verbatim' compares."""
     lowered = exp.Lower(this=exp.func("COALESCE", column, exp.Literal.string("")))
     cleaned = exp.RegexpReplace(
-        this=lowered, expression=exp.Literal.string(r"[^a-z0-9]+"),
-        replacement=exp.Literal.string(" "), modifiers=exp.Literal.string("g"),
+        this=lowered,
+        expression=exp.Literal.string(r"[^a-z0-9]+"),
+        replacement=exp.Literal.string(" "),
+        modifiers=exp.Literal.string("g"),
     )
     return exp.Trim(this=cleaned)
 
@@ -381,9 +435,7 @@ def compile_derived(
             read="duckdb",
         )
         holes = {"old": _norm_text(pair[0][0]), "new": _norm_text(pair[1][0])}
-        return template.transform(
-            lambda node: holes[node.name].copy() if isinstance(node, exp.Placeholder) else node
-        )
+        return template.transform(lambda node: holes[node.name].copy() if isinstance(node, exp.Placeholder) else node)
     if how == "similarity":
         fields = spec.similarity
         if len(fields) != 2:
@@ -395,7 +447,9 @@ def compile_derived(
         a, b = (_norm_text(s[0]) for s in sides)  # type: ignore[index]
         longest = exp.func("GREATEST", exp.func("LENGTH", a), exp.func("LENGTH", b), exp.Literal.number(1))
         distance = exp.func("LEVENSHTEIN", a, b)
-        return exp.Sub(this=exp.Literal.number(1), expression=exp.Div(this=exp.cast(distance, "DOUBLE"), expression=longest))
+        return exp.Sub(
+            this=exp.Literal.number(1), expression=exp.Div(this=exp.cast(distance, "DOUBLE"), expression=longest)
+        )
     source = field_expr(getattr(spec, how), ctx, loc + (how,), types)
     if source is None:
         return None
@@ -405,7 +459,11 @@ def compile_derived(
     if how == "word_count":
         return word_count
     if how == "length":
-        listed = exp.JSONExtract(this=column.this, expression=column.expression) if source[1] in ("attr", "source") else column
+        listed = (
+            exp.JSONExtract(this=column.this, expression=column.expression)
+            if source[1] in ("attr", "source")
+            else column
+        )
         return exp.func("COALESCE", exp.func("JSON_ARRAY_LENGTH", listed), exp.Literal.number(0))
     if how == "lexicon":
         words = _resolve_value(spec.words, ctx, loc + ("words",)) if spec.words is not None else None
@@ -415,18 +473,20 @@ def compile_derived(
             ctx.report(loc + ("words",), "lexicon needs 'words': an @list or a list of words")
             return None
         hits = _count_matches(text, _words_pattern(words))
-        return exp.Div(this=exp.cast(hits, "DOUBLE"), expression=exp.func("GREATEST", word_count, exp.Literal.number(1)))
+        return exp.Div(
+            this=exp.cast(hits, "DOUBLE"), expression=exp.func("GREATEST", word_count, exp.Literal.number(1))
+        )
     # specificity: concrete tokens a seller can act on
     concrete = ctx.lists.get("concrete_words", list(DEFAULT_CONCRETE_WORDS))
     raw = exp.func("COALESCE", column, exp.Literal.string(""))
     patterns_lower = [
-        r"\d+(?:[.,:]\d+)*",                    # numbers, amounts, percentages, times: one each
-        rf"\b({_MONTHS}|{_DAYS})\b",            # dates and deadlines
-        _words_pattern(concrete),               # work objects and logistics
+        r"\d+(?:[.,:]\d+)*",  # numbers, amounts, percentages, times: one each
+        rf"\b({_MONTHS}|{_DAYS})\b",  # dates and deadlines
+        _words_pattern(concrete),  # work objects and logistics
     ]
     patterns_raw = [
-        r"\b[A-Z]{2,}[-_]?\d+\b",              # record ids such as OPP-1234
-        r"[a-z,;:]\s+[A-Z][a-z]{2,}",           # proper nouns mid-sentence (accounts, people)
+        r"\b[A-Z]{2,}[-_]?\d+\b",  # record ids such as OPP-1234
+        r"[a-z,;:]\s+[A-Z][a-z]{2,}",  # proper nouns mid-sentence (accounts, people)
     ]
     terms: list[exp.Expr] = [_count_matches(text, p) for p in patterns_lower]
     terms += [_count_matches(raw, p) for p in patterns_raw]

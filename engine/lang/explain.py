@@ -27,7 +27,7 @@ def explain(rule: Rule) -> str:
         for name, spec in rule.params.items():
             lines.append(f"  {name} ({spec.type}, default {spec.default}): {spec.doc}")
         lines.append("")
-    lines.append(f"How it decides: a {rule.logic.kind} rule; message: \"{rule.message}\"")
+    lines.append(f'How it decides: a {rule.logic.kind} rule; message: "{rule.message}"')
     if rule.docs.references:
         lines.append("")
         lines.append("References")

@@ -42,9 +42,7 @@ class RuleSet:
 
     rules: list[LoadedRule] = field(default_factory=list)
     lists: dict[str, list[Any]] = field(default_factory=dict)
-    macros: dict[str, tuple[dict[str, Any], Located, tuple[Any, ...]]] = field(
-        default_factory=dict
-    )
+    macros: dict[str, tuple[dict[str, Any], Located, tuple[Any, ...]]] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> LoadedRule | None:
         return next((r for r in self.rules if r.rule.id == rule_id), None)
@@ -59,9 +57,7 @@ def _yaml_files(directory: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(
-            os.path.join(root, name) for name in files if name.endswith((".yaml", ".yml"))
-        )
+        found.extend(os.path.join(root, name) for name in files if name.endswith((".yaml", ".yml")))
     return sorted(found)
 
 
@@ -151,8 +147,9 @@ def _load_rule(doc: Located, ruleset_dir: str, problems: list[Problem]) -> Loade
     leaf = rule.id.rsplit("/", 1)[-1]
     if stem != leaf:
         problems.append(
-            doc.problem(("id",), f"rule id '{rule.id}' does not match its file name '{stem}' "
-                        f"(name the file '{leaf}.yaml')")
+            doc.problem(
+                ("id",), f"rule id '{rule.id}' does not match its file name '{stem}' (name the file '{leaf}.yaml')"
+            )
         )
         return None
     return LoadedRule(rule, doc, ruleset_dir)
@@ -189,7 +186,13 @@ def _strip_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     out: list[Any] = []
     node = data
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and part < len(node)
+        ):
             out.append(part)
             node = node[part]
         elif index == len(loc) - 1 and isinstance(node, dict) and not _is_tag(part):
@@ -217,8 +220,10 @@ def _explain(model: type[BaseModel], doc: Located, error: Any, loc: tuple[Any, .
         name = str(loc[-1])
         allowed = _fields_at(model, doc.data, loc[:-1])
         hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else (
-            f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
+        suggestion = (
+            f" (did you mean '{hint[0]}'?)"
+            if hint
+            else (f" (expected one of: {', '.join(sorted(allowed))})" if allowed else "")
         )
         parent = _dotted(loc[:-1])
         return doc.problem(loc, f"unknown field '{name}' in {parent}{suggestion}", key=True)
@@ -236,7 +241,7 @@ def _explain(model: type[BaseModel], doc: Located, error: Any, loc: tuple[Any, .
         return doc.problem(loc, f"{where} needs a 'kind' ({', '.join(LOGIC_KINDS)})")
     message = str(error["msg"])
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return doc.problem(loc, f"{where}: {message[0].lower() + message[1:]}")
 
 
@@ -254,8 +259,10 @@ def _fields_at(model: type[BaseModel], data: Any, loc: tuple[Any, ...]) -> list[
         else:
             args = typing.get_args(current)
             current = args[-1] if args else None
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
         )
     current = _unwrap(current, node)
     if isinstance(current, type) and issubclass(current, BaseModel):

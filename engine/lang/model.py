@@ -54,9 +54,7 @@ class Window(Strict):
         description="Calendar windows: share of the period the manager must have led the "
         "group (and the log must cover) for it to be assessed.",
     )
-    min_days: float = Field(
-        0, ge=0, description="Whole windows: fewer led days than this is not assessed."
-    )
+    min_days: float = Field(0, ge=0, description="Whole windows: fewer led days than this is not assessed.")
     prorate: bool = Field(
         True,
         description="Scale count and sum thresholds by the covered share of a calendar period.",
@@ -246,4 +244,3 @@ def rule_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "salesmirror rule"
     return schema
-

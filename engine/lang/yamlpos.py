@@ -82,9 +82,7 @@ class _YamlProblems(Exception):
 YamlProblems = _YamlProblems
 
 
-def _build(
-    node: yaml.Node, loc: Path, doc: Located, loader: yaml.SafeLoader, problems: list[Problem]
-) -> Any:
+def _build(node: yaml.Node, loc: Path, doc: Located, loader: yaml.SafeLoader, problems: list[Problem]) -> Any:
     doc.values[loc] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -103,8 +101,5 @@ def _build(
             out[key] = _build(value_node, loc + (key,), doc, loader, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, loc + (index,), doc, loader, problems)
-            for index, item in enumerate(node.value)
-        ]
+        return [_build(item, loc + (index,), doc, loader, problems) for index, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)

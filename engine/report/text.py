@@ -59,12 +59,16 @@ def render_text(report: Report, *, style: Style = _plain, with_origins: bool = F
         lines.append("")
     if report.not_assessed:
         hint = "" if verbose else " (-v for reasons)"
-        lines.append(style(f"Not assessed, for too little data or too short a tenure to judge fairly{hint}:", bold=True))
+        lines.append(
+            style(f"Not assessed, for too little data or too short a tenure to judge fairly{hint}:", bold=True)
+        )
         for manager, unjudged in groupby(report.not_assessed, key=lambda n: n.manager):
             skipped = list(unjudged)
             if verbose:
                 for item in skipped:
-                    lines.append(f"  {manager}  {item.rule}: {item.not_assessed} of {item.windows} window(s); {item.reason}")
+                    lines.append(
+                        f"  {manager}  {item.rule}: {item.not_assessed} of {item.windows} window(s); {item.reason}"
+                    )
             else:
                 lines.append(f"  {manager}: {', '.join(item.rule for item in skipped)}")
         lines.append("")
