@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from engine.backends.duckdb import DuckDBBackend
+from engine.backends import get_backend
 from engine.config import Settings, read_config, resolve_overrides
 from engine.errors import ConfigError, InvalidInput, Problem, RuleError
 from engine.findings import (
@@ -19,8 +19,9 @@ from engine.findings import (
     iso,
 )
 from engine.ingest import LoadResult, load_events, write_rejects
-from engine.lang.compiler import CompiledRule, compile_rules
+from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
+from engine.lang.plan import CompiledRule
 
 DEFAULT_MAX_EVIDENCE = 50
 
@@ -111,7 +112,7 @@ def evaluate(
     with_origins: bool = False,
 ) -> Report:
     """Run compiled rules over loaded events: no I/O, no printing."""
-    backend = DuckDBBackend(loaded.table)
+    backend = get_backend("duckdb")(loaded.table)
     try:
         findings: list[Finding] = []
         not_assessed: list[NotAssessed] = []
@@ -126,9 +127,9 @@ def evaluate(
                 origin = origins.get(event_id)
                 if origin is None:
                     continue
-                if origin["source"]:
-                    finding.sources[event_id] = json.loads(origin["source"])
-                finding.origins[event_id] = f"{origin['file']}:{origin['line']}"
+                if origin.source:
+                    finding.sources[event_id] = json.loads(origin.source)
+                finding.origins[event_id] = f"{origin.file}:{origin.line}"
         findings.sort(key=Finding.sort_key)
         not_assessed.sort(key=lambda n: (n.manager, n.rule))
         return Report(

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.lang.compiler import OP_SYMBOL, CompiledRule
 from engine.lang.params import format_duration
+from engine.lang.plan import OP_SYMBOL, CompiledRule
 
 SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3}
 

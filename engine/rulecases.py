@@ -37,8 +37,8 @@ from engine.config import Settings
 from engine.errors import Problem, RuleError
 from engine.findings import Finding, iso
 from engine.ingest import load_events
-from engine.lang.compiler import CompiledRule
 from engine.lang.params import parse_duration
+from engine.lang.plan import CompiledRule
 from engine.lang.yamlpos import YamlProblems, load_located
 
 

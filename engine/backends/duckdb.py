@@ -8,14 +8,14 @@ the rule plans are dialect-neutral sqlglot trees rendered for DuckDB here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
-from engine.lang.compiler import CompiledRule
+from engine.lang.plan import CompiledRule
 
 # Roster intervals per (manager, rep): each add until the next removal of the same pair,
 # or, for a removal with no add before it, from the start of the log.
@@ -117,17 +117,10 @@ WHERE e.manager IS NOT NULL AND sp.span_start IS NOT NULL
 """
 
 
-@dataclass
-class RuleResult:
-    """Raw rows for one rule: findings and per-manager assessment counts."""
-
-    findings: list[dict[str, Any]]
-    assessment: list[dict[str, Any]]
-
-
 class DuckDBBackend:
     """Holds one connection with the loaded log; run compiled rules against it."""
 
+    name = "duckdb"
     dialect = "duckdb"
 
     def __init__(self, events: pa.Table, *, threads: int | None = None) -> None:
@@ -149,14 +142,14 @@ class DuckDBBackend:
     def managers(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT DISTINCT manager FROM sm_scopes_m ORDER BY 1").fetchall()]
 
-    def origins(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+    def origins(self, ids: list[str]) -> dict[str, Origin]:
         """file, line and source record of the given events (for citing evidence)."""
         if not ids:
             return {}
         rows = self.con.execute(
             "SELECT id, file, line, source FROM sm_ev WHERE id IN (SELECT UNNEST(?))", [ids]
         ).fetchall()
-        return {r[0]: {"file": r[1], "line": r[2], "source": r[3]} for r in rows}
+        return {r[0]: Origin(file=r[1], line=r[2], source=r[3]) for r in rows}
 
     def run(self, rule: CompiledRule) -> RuleResult:
         names: list[str] = []

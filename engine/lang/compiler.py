@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
@@ -39,49 +38,11 @@ from engine.lang.model import (
     Window,
 )
 from engine.lang.params import coerce, parse_duration
+from engine.lang.plan import OP_SYMBOL, CompiledRule, WindowPlan
 from engine.vocab import ENVELOPE_FIELDS, ROSTER_FIELDS
 
-OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 _OP_CLASS = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE, "eq": exp.EQ, "ne": exp.NEQ}
 COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows", "when")
-
-
-@dataclass(frozen=True)
-class WindowPlan:
-    mode: str  # whole | sliding | calendar
-    seconds: float = 0.0
-    unit: str = ""
-    min_coverage: float = 0.0
-    min_days: float = 0.0
-    prorate: bool = False
-
-
-@dataclass
-class CompiledRule:
-    """Everything the backend needs to run one rule and the reporter to word its findings."""
-
-    loaded: LoadedRule
-    params: dict[str, Any]
-    group: list[str]  # SQL column names of the group keys
-    window: WindowPlan
-    metric_name: str
-    metric_names: list[str]
-    op: str
-    threshold: float
-    stages: list[tuple[str, exp.Expr]] = field(default_factory=list)
-    findings: exp.Expr | None = None
-    assessment: exp.Expr | None = None
-    prefix: str = ""
-    severity_override: str | None = None
-    group_fields: list[str] = field(default_factory=list)  # as written: manager, rep, attrs.period
-
-    @property
-    def id(self) -> str:
-        return self.loaded.rule.id
-
-    @property
-    def severity(self) -> str:
-        return self.severity_override or self.loaded.rule.severity
 
 
 _TABLE_HOLE = re.compile(r"\(:(\w+)\)\s+(?:AS\s+)?(\w+)")

@@ -1,0 +1,86 @@
+"""What every evaluation backend offers, and the registry that names them.
+
+A backend holds one loaded log and runs compiled rule plans against it. The
+plans are sqlglot trees (``engine.lang``): a backend renders them in its own
+dialect, materialises the stages and returns plain rows. Adding a backend is
+one module that implements :class:`Backend` plus one :func:`register_backend`
+call in ``engine/backends/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from engine.lang.plan import CompiledRule
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an evidence event came from: input file and line, and its source record (JSON text)."""
+
+    file: str
+    line: int
+    source: str | None
+
+
+@dataclass
+class RuleResult:
+    """Raw rows for one rule: findings and per-manager assessment counts."""
+
+    findings: list[dict[str, Any]]
+    assessment: list[dict[str, Any]]
+
+
+class Backend(Protocol):
+    """One loaded log; every method is deterministic for the same events."""
+
+    name: str
+    dialect: str  # the sqlglot dialect the plans are rendered in
+
+    def run(self, rule: CompiledRule) -> RuleResult:
+        """Run one compiled rule; raise EngineError when the backend cannot."""
+        ...
+
+    def origins(self, ids: list[str]) -> dict[str, Origin]:
+        """File, line and source record of the given event ids (unknown ids are left out)."""
+        ...
+
+    def managers(self) -> list[str]:
+        """Every manager with a scope (roster or events), sorted."""
+        ...
+
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """First and last day (exclusive end) of the log's non-roster events."""
+        ...
+
+    def close(self) -> None: ...
+
+
+BackendFactory = Callable[["pa.Table"], Backend]
+
+_BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Make a backend available as ``--engine NAME`` / ``evaluate(..., backend=NAME)``."""
+    _BACKENDS[name] = factory
+
+
+def backend_names() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def get_backend(name: str) -> BackendFactory:
+    from engine.errors import ConfigError
+
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        known = ", ".join(backend_names()) or "none"
+        raise ConfigError(f"unknown engine '{name}' (known: {known})") from None

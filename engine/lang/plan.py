@@ -1,0 +1,50 @@
+"""A compiled rule: the plan a backend runs and what the reporter needs to word its findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from engine.lang.loader import LoadedRule
+
+OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    mode: str  # whole | sliding | calendar
+    seconds: float = 0.0
+    unit: str = ""
+    min_coverage: float = 0.0
+    min_days: float = 0.0
+    prorate: bool = False
+
+
+@dataclass
+class CompiledRule:
+    """Everything the backend needs to run one rule and the reporter to word its findings."""
+
+    loaded: LoadedRule
+    params: dict[str, Any]
+    group: list[str]  # SQL column names of the group keys
+    window: WindowPlan
+    metric_name: str
+    metric_names: list[str]
+    op: str
+    threshold: float
+    stages: list[tuple[str, exp.Expr]] = field(default_factory=list)
+    findings: exp.Expr | None = None
+    assessment: exp.Expr | None = None
+    prefix: str = ""
+    severity_override: str | None = None
+    group_fields: list[str] = field(default_factory=list)  # as written: manager, rep, attrs.period
+
+    @property
+    def id(self) -> str:
+        return self.loaded.rule.id
+
+    @property
+    def severity(self) -> str:
+        return self.severity_override or self.loaded.rule.severity
