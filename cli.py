@@ -181,8 +181,8 @@ def simulate(
     managers: int, days: int, seed: int, start: Any, profiles: Sequence[str], output: str, labels: str | None
 ) -> None:
     """Write a simulated org (teams, selling, coaching, messages) with known manager traits."""
-    from engine.simulate import PROFILES, write_simulation
-    from engine.simulate import simulate as run_simulation
+    from simulator import PROFILES, write_simulation
+    from simulator import simulate as run_simulation
 
     unknown = [p for p in profiles if p not in PROFILES]
     if unknown:

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from engine.api import evaluate, prepare_rules
 from engine.ingest import load_events
-from engine.simulate import simulate, write_simulation
+from simulator import simulate, write_simulation
 
 
 def score(seeds: list[int], managers: int, days: int, verbose: bool) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def run_phase(name: str, path: str) -> dict[str, float]:
 
 
 def make_log(target_events: int, seed: int, directory: str) -> str:
-    from engine.simulate import simulate, write_simulation
+    from simulator import simulate, write_simulation
 
     # about 1,700 events per manager-day at the default mix is not known in advance: probe small
     probe = simulate(managers=4, days=30, seed=seed)

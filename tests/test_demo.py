@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import engine
-from engine.simulate import simulate, write_simulation
+from simulator import simulate, write_simulation
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 PROFILES = [

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.simulate import simulate, write_simulation
+from simulator import simulate, write_simulation
 
 PROFILES = ["knee-jerk-reactionary", "detached-dictator", "regurgitator", "new-manager", "glory-grabber", "healthy"]
 

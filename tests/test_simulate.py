@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 
-from engine.simulate import PROFILES, TRAIT_PROFILES, default_mix, simulate, write_simulation
-from engine.simulate.profiles import LOOKALIKE_PROFILES, PRACTICE_PROFILES
-from engine.simulate.text import (
+from engine.vocab import EVENT_TYPES, ROLES
+from simulator import PROFILES, TRAIT_PROFILES, default_mix, simulate, write_simulation
+from simulator.profiles import LOOKALIKE_PROFILES, PRACTICE_PROFILES
+from simulator.text import (
     ACCOUNTS,
     SLOGAN_FORBIDDEN,
     SPECIFIC_MARKER,
     normalise_relay,
     slogan,
 )
-from engine.vocab import EVENT_TYPES, ROLES
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 METHOD = ("one_on_one_held", "call_listened", "ride_along", "coaching_session")

@@ -6,7 +6,7 @@ random draw comes from the team's own ``random.Random``, seeded from the run
 seed, the team number and its profile, so teams do not disturb each other.
 
 Events are collected as tuples ``Raw`` and turned into dicts only once, after
-sorting, by ``engine.simulate.build``.
+sorting, by ``simulator.build``.
 """
 
 from __future__ import annotations
