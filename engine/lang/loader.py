@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import Problem, RuleError
+from engine.lang.kinds import LOGIC_KINDS
 from engine.lang.model import Library, Rule
+from engine.lang.parts import split_shape_error
 from engine.lang.yamlpos import Located, YamlProblems, load_located
-
-LOGIC_KINDS = ("match", "threshold", "ratio", "sequence", "absence", "concurrency")
 
 
 @dataclass
@@ -242,6 +242,10 @@ def _explain(model: type[BaseModel], doc: Located, error: Any, loc: tuple[Any, .
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
+    shape = split_shape_error(message)
+    if shape is not None:  # a model's structural rule, about one of its keys
+        sub, text = shape
+        return doc.problem(loc + sub, text)
     return doc.problem(loc, f"{where}: {message[0].lower() + message[1:]}")
 
 

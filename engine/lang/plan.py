@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from engine.lang.loader import LoadedRule
+from engine.lang.parts import OP_SYMBOL
 
-OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
+if TYPE_CHECKING:
+    from engine.lang.loader import LoadedRule
+
+__all__ = ["OP_SYMBOL", "CompiledRule", "WindowPlan"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,86 @@
+"""The ``absence`` kind: the longest gap without a qualifying event in each led period."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
+from sqlglot import exp
+
+from engine.lang.kinds.base import Kind
+from engine.lang.parts import Base, shape_error
+from engine.lang.sqlplan import SCOPES_PAIR, cols, parse
+from engine.lang.windows import assessment
+
+if TYPE_CHECKING:
+    from engine.lang.compiler import RuleCompiler
+    from engine.lang.plan import CompiledRule
+
+METRICS = ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
+
+
+class AbsenceLogic(Base):
+    kind: Literal["absence"]
+    max_gap: str = Field(description="Longest tolerated gap without a qualifying event.")
+
+    @model_validator(mode="after")
+    def _combinations(self) -> AbsenceLogic:
+        self.no_unless("absence rules measure gaps between all qualifying events")
+        self.roster_groups("absence rules group by manager or by manager and rep (the roster)")
+        if self.window_mode != "whole":
+            raise shape_error("absence rules measure gaps over the whole led period; drop 'window'", "window")
+        return self
+
+
+def compile_absence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
+    assert isinstance(logic, AbsenceLogic)
+    loc = ("logic",)
+    scope = rc.scope_table()
+    assert scope is not None  # the model allows only roster groups
+    max_gap = rc.duration(logic.max_gap, loc + ("max_gap",))
+    rows = rc.filtered(logic.where, loc + ("where",))
+    q = rc.scoped(
+        "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r", {"rows": rows}, {"x_cnt": exp.Literal.number(1)}
+    )
+    p, g = rc.prefix, rc.group
+    out.stages.append((f"{p}q", q))
+    start_id = "s.start_id" if scope == SCOPES_PAIR else "CAST(NULL AS VARCHAR)"
+    end_id = "s.end_id" if scope == SCOPES_PAIR else "CAST(NULL AS VARCHAR)"
+    # Points in time per led period: its start (o=0), every contact (o=1), its end (o=2).
+    points = (
+        f"SELECT {cols(g, 'q')}, q.s_start, q.s_end, q.ts AS t, 1 AS o, q.id AS pid FROM {p}q q "
+        f"UNION ALL SELECT {cols(g, 's')}, s.s_start, s.s_end, s.s_start, 0, {start_id} FROM {scope} s "
+        f"UNION ALL SELECT {cols(g, 's')}, s.s_start, s.s_end, s.s_end, 2, {end_id} FROM {scope} s"
+    )
+    gaps = (
+        f"SELECT *, LEAD(t) OVER sm_o AS t_next, LEAD(pid) OVER sm_o AS pid_next FROM ({points}) x "
+        f"WINDOW sm_o AS (PARTITION BY {cols(g)}, s_start ORDER BY t, o, pid)"
+    )
+    per = (
+        f"SELECT *, epoch(t_next) - epoch(t) AS gap_s, "
+        f"ROW_NUMBER() OVER (PARTITION BY {cols(g)}, s_start ORDER BY epoch(t_next) - epoch(t) DESC, t) AS sm_rank, "
+        f"SUM(CASE WHEN epoch(t_next) - epoch(t) >= {max_gap} THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS gaps_over, "
+        f"SUM(CASE WHEN o = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS contacts "
+        f"FROM ({gaps}) y WHERE t_next IS NOT NULL"
+    )
+    scored = (
+        f"SELECT *, gap_s / 86400.0 AS longest_gap_days, (epoch(s_end) - epoch(s_start)) / 86400.0 AS scope_days, "
+        f"(epoch(s_end) - epoch(s_start)) >= {max_gap} AS sm_covered, TRUE AS sm_supported, "
+        f"gap_s >= {max_gap} AND (epoch(s_end) - epoch(s_start)) >= {max_gap} AS sm_fire "
+        f"FROM ({per}) z WHERE sm_rank = 1"
+    )
+    out.stages.append((f"{p}w", parse(scored)))
+    out.metric_name = "longest_gap_days"
+    out.metric_names = list(METRICS)
+    out.op = "gte"
+    out.threshold = max_gap / 86400.0
+    evidence = "list_filter([pid, pid_next], x -> x IS NOT NULL)"
+    out.findings = parse(
+        f"SELECT {cols(g)}, t AS window_start, t_next AS window_end, 1 AS windows, t AS peak_start, "
+        f"t_next AS peak_end, 1.0 AS coverage, longest_gap_days AS metric, {max_gap / 86400.0} AS threshold, "
+        f"{', '.join(METRICS)}, {evidence} AS evidence FROM {p}w WHERE sm_fire ORDER BY {cols(g)}, t"
+    )
+    out.assessment = assessment(p, unsupported="0")
+
+
+KIND: Kind = Kind("absence", AbsenceLogic, compile_absence)

@@ -1,0 +1,173 @@
+"""The aggregate kinds: ``match`` (enough qualifying events), ``threshold`` (an aggregate
+against a value) and ``ratio`` (one share of the qualifying events against a value)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
+from sqlglot import exp
+
+from engine.lang.conditions import compile_condition, types_in
+from engine.lang.kinds.base import Kind
+from engine.lang.parts import OP_SYMBOL, Also, Base, Metric, Op, ParamRef, Part, shape_error
+from engine.lang.sqlplan import parse, quoted
+from engine.lang.windows import Metrics, windowed
+
+if TYPE_CHECKING:
+    from engine.lang.compiler import RuleCompiler
+    from engine.lang.plan import CompiledRule
+
+RESERVED = (
+    "manager",
+    "rep",
+    "deal",
+    "threshold",
+    "window_days",
+    "windows",
+    "when",
+    "metric",
+    "window_start",
+    "window_end",
+)
+
+
+class MatchLogic(Base):
+    kind: Literal["match"]
+    min_events: int | ParamRef = 1
+
+
+class ThresholdLogic(Base):
+    kind: Literal["threshold"]
+    metric: Metric = Field(default_factory=lambda: Metric(count=True, name=None))
+    op: Op
+    value: float | int | ParamRef
+    min_events: int | ParamRef = 0
+    also: list[Also] = []
+
+    @model_validator(mode="after")
+    def _distinct_needs_fixed_windows(self) -> ThresholdLogic:
+        if self.window_mode == "sliding" and self.metric.aggregate == "distinct":
+            raise shape_error("distinct metrics need a calendar or whole window, not a sliding one", "metric")
+        return self
+
+
+class RatioLogic(Base):
+    kind: Literal["ratio"]
+    numerator: Part
+    denominator: Part
+    op: Op
+    value: float | int | ParamRef
+    min_numerator: int | ParamRef = 1
+    min_denominator: int | ParamRef = 1
+
+
+ROWS = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
+
+
+def _check_names(rc: RuleCompiler, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen or name in RESERVED:
+            rc.report(("logic",), f"metric name '{name}' is used twice or is reserved; give it another name")
+        seen.add(name)
+
+
+def compile_ratio(rc: RuleCompiler, logic: RatioLogic, out: CompiledRule) -> None:
+    loc = ("logic",)
+    types = types_in(logic.where)
+
+    def part(which: str) -> exp.Expr:
+        where = getattr(logic, which).where
+        return compile_condition(where, rc.context(), loc + (which, "where"), types_in(where) or types)
+
+    num, den = part("numerator"), part("denominator")
+    rows = rc.unless(logic, rc.filtered(logic.where, loc + ("where",)))
+    # flag each row once, here, where the event's columns are unambiguous
+    rows = parse(
+        "SELECT r.*, CASE WHEN :num THEN 1 ELSE 0 END AS sm_num, CASE WHEN :den THEN 1 ELSE 0 END AS sm_den "
+        "FROM (:rows) r WHERE :num OR :den",
+        {"rows": rows, "num": num, "den": den},
+    )
+    values: dict[str, exp.Expr] = {
+        "x_cnt": exp.Literal.number(1),
+        "x_num": exp.column("sm_num", table="e"),
+        "x_den": exp.column("sm_den", table="e"),
+    }
+    num_name, den_name = logic.numerator.name, logic.denominator.name
+    metrics: Metrics = [(num_name, "x_num", "count"), (den_name, "x_den", "count")]
+    min_num = rc.number(logic.min_numerator, loc + ("min_numerator",), integer=True)
+    min_den = rc.number(logic.min_denominator, loc + ("min_denominator",), integer=True)
+    if min_den < 1:
+        rc.report(
+            loc + ("min_denominator",), "min_denominator must be at least 1 (a ratio over nothing is not evidence)"
+        )
+    out.metric_name = "ratio"
+    out.op = logic.op
+    out.threshold = rc.number(logic.value, loc + ("value",))
+    out.metric_names = [num_name, den_name, "ratio"]
+    _check_names(rc, out.metric_names)
+    q = rc.scoped(ROWS, {"rows": rows}, values)
+    windowed(
+        rc,
+        out,
+        q,
+        metrics,
+        f"CAST({quoted(num_name)} AS DOUBLE) / NULLIF({quoted(den_name)}, 0)",
+        support=[f"{quoted(den_name)} >= {min_den}"],  # below it the ratio means nothing
+        prorated=False,
+        evidence_filter="q.x_num = 1",
+        gates=[f"{quoted(num_name)} >= {min_num}"],  # volume: below it the pattern is simply absent
+    )
+
+
+def compile_counted(rc: RuleCompiler, logic: MatchLogic | ThresholdLogic, out: CompiledRule) -> None:
+    """match and threshold: an aggregate of the qualifying events per window."""
+    loc = ("logic",)
+    types = types_in(logic.where)
+    values: dict[str, exp.Expr] = {"x_cnt": exp.Literal.number(1)}
+    metrics: Metrics = []
+    gates: list[str] = []  # unmet: assessed, and the pattern is not there
+    rows = rc.unless(logic, rc.filtered(logic.where, loc + ("where",)))
+    if isinstance(logic, ThresholdLogic):
+        how, value_sql, name = rc.metric_value(logic.metric, loc + ("metric",), types)
+        out.op = logic.op
+        out.threshold = rc.number(logic.value, loc + ("value",))
+        min_events = rc.number(logic.min_events, loc + ("min_events",), integer=True)
+        for index, also in enumerate(logic.also):
+            a_how, a_sql, a_name = rc.metric_value(also.metric, loc + ("also", index, "metric"), types)
+            values[f"x_a{index}"] = a_sql
+            metrics.append((a_name, f"x_a{index}", a_how))
+            a_value = rc.number(also.value, loc + ("also", index, "value"))
+            gates.append(f"{quoted(a_name)} {OP_SYMBOL[also.op]} {a_value}")
+    else:
+        how, value_sql, name = "count", exp.Literal.number(1), "count"
+        out.op = "gte"
+        out.threshold = rc.number(logic.min_events, loc + ("min_events",), integer=True)
+        min_events = 0
+    if name != "count":
+        values["x_val"] = value_sql
+        metrics.insert(0, (name, "x_val", how))
+    metrics.insert(0 if name == "count" else 1, ("count", "x_cnt", "count"))
+    out.metric_name = name
+    out.metric_names = [m[0] for m in metrics]
+    _check_names(rc, out.metric_names)
+    q = rc.scoped(ROWS, {"rows": rows}, values)
+    support = [f'"count" >= {min_events}'] if min_events else []  # unmet: the window is not assessed
+    prorated = how in ("count", "sum") and out.window.prorate
+    windowed(rc, out, q, metrics, quoted(name), support, prorated, "", gates)
+
+
+def _counted(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
+    compile_counted(rc, logic, out)
+
+
+def _ratio(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
+    compile_ratio(rc, logic, out)
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("match", MatchLogic, _counted),
+    Kind("threshold", ThresholdLogic, _counted),
+    Kind("ratio", RatioLogic, _ratio),
+)

@@ -1,0 +1,214 @@
+"""The pieces rule models are built from: parameters, docs, windows, metrics, steps.
+
+Every model here is strict (unknown keys are errors) and owns its structural
+rules ("exactly one of", which combinations make sense), so the compiler only
+compiles. A structural error names the part of the value it is about with
+:func:`shape_error`, so the loader can point at that key's line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Condition = dict[str, Any]
+Scalar = str | int | float | bool
+GroupField = Annotated[str, Field(pattern=r"^(manager|rep|deal|attrs\.[A-Za-z_][A-Za-z0-9_]*)$")]
+Op = Literal["gt", "gte", "lt", "lte", "eq", "ne"]
+ParamRef = str  # "$name" wherever a number or duration may stand
+OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
+
+SHAPE_MARK = "\x00"  # separates the sub-path from the message in a structural error
+
+
+def shape_error(message: str, *at: str | int) -> ValueError:
+    """A structural error about the key path ``at`` inside the model being validated."""
+    return ValueError(SHAPE_MARK + ".".join(map(str, at)) + SHAPE_MARK + message)
+
+
+def split_shape_error(text: str) -> tuple[tuple[str | int, ...], str] | None:
+    """(sub-path, message) of a :func:`shape_error` text, None for any other message."""
+    start = text.find(SHAPE_MARK)
+    if start < 0:
+        return None
+    path, _, message = text[start + 1 :].partition(SHAPE_MARK)
+    parts = tuple(int(p) if p.isdigit() else p for p in path.split(".") if p)
+    return parts, message
+
+
+def exactly_one(model: BaseModel, names: tuple[str, ...]) -> list[str]:
+    """The names among ``names`` that are set on ``model`` (truthy or not None)."""
+    return [n for n in names if getattr(model, n) not in (None, False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParamSpec(Strict):
+    """A typed rule parameter with its default and a line of documentation."""
+
+    type: Literal["int", "float", "duration", "str", "bool", "list"]
+    default: Any
+    doc: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+
+
+class Docs(Strict):
+    """What a reader needs to trust (or dismiss) a finding."""
+
+    why: str = Field(min_length=1, description="Why the pattern hurts the team.")
+    instead: str = Field(min_length=1, description="What a good manager does instead.")
+    false_positives: str | list[str] = Field(description="When the rule is wrong.")
+    references: list[str] = []
+
+
+class Window(Strict):
+    """Exactly one of ``whole``, ``sliding`` or ``calendar``."""
+
+    whole: bool | None = None
+    sliding: str | None = Field(None, description="A duration such as 30d, or $param.")
+    calendar: Literal["week", "month", "quarter"] | None = None
+    min_coverage: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="Calendar windows: share of the period the manager must have led the "
+        "group (and the log must cover) for it to be assessed.",
+    )
+    min_days: float = Field(0, ge=0, description="Whole windows: fewer led days than this is not assessed.")
+    prorate: bool = Field(
+        True,
+        description="Scale count and sum thresholds by the covered share of a calendar period.",
+    )
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Window:
+        if len(exactly_one(self, ("whole", "sliding", "calendar"))) != 1:
+            raise shape_error("window needs exactly one of whole, sliding or calendar")
+        return self
+
+    @property
+    def mode(self) -> str:
+        return "whole" if self.whole else ("sliding" if self.sliding else "calendar")
+
+
+METRIC_AGGREGATES = ("count", "distinct", "sum", "avg", "max", "min")
+
+
+class Metric(Strict):
+    """An aggregate over qualifying events; ``count`` when nothing else is set."""
+
+    count: bool | None = None
+    distinct: str | None = None
+    sum: str | None = None
+    avg: str | None = None
+    max: str | None = None
+    min: str | None = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @model_validator(mode="after")
+    def _one_aggregate(self) -> Metric:
+        if len(exactly_one(self, METRIC_AGGREGATES)) > 1:
+            raise shape_error("a metric takes exactly one of count, distinct, sum, avg, max, min")
+        return self
+
+    @property
+    def aggregate(self) -> str:
+        chosen = exactly_one(self, METRIC_AGGREGATES)
+        return chosen[0] if chosen else "count"
+
+
+class Also(Strict):
+    """An extra aggregate condition that must hold as well."""
+
+    metric: Metric
+    op: Op
+    value: float | int | ParamRef
+
+
+class DeriveSpec(Strict):
+    """A per-event computed value (text predicates and list lengths)."""
+
+    similarity: list[str] | None = Field(
+        None, description="Two fields; 1.0 means identical after normalising case and spaces."
+    )
+    added_words: list[str] | None = Field(
+        None, description="Two fields, original then new: distinct words of the new text not in the original."
+    )
+    lexicon: str | None = Field(None, description="Field whose words are scored against `words`.")
+    words: str | list[str] | None = Field(None, description="@list name or inline words.")
+    specificity: str | None = Field(
+        None, description="Field; counts concrete tokens: numbers, dates, ids, names, work objects."
+    )
+    length: str | None = Field(None, description="Field holding a list; its length.")
+    word_count: str | None = None
+
+
+class Unless(Strict):
+    """Leave out qualifying events that closely follow another kind of event on the same keys."""
+
+    where: Condition
+    same: list[str] = Field(min_length=1, description="Fields both events share (e.g. rep).")
+    within: str = Field(description="How long before the qualifying event the other one counts.")
+
+
+class Step(Strict):
+    where: Condition
+
+
+class Part(Strict):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    where: Condition
+
+
+class Quiet(Strict):
+    """No qualifying event on the same keys for ``within`` before the second step."""
+
+    where: Condition
+    within: str
+
+
+class Pair(Strict):
+    left: str
+    op: Literal["eq", "ne", "lt", "lte", "gt", "gte"] = "eq"
+    right: str
+
+
+class Base(Strict):
+    """What every rule kind shares: the qualifying events, their grouping and window."""
+
+    kind: str
+    where: Condition = Field(default_factory=dict)
+    unless: Unless | None = Field(
+        None, description="Drop events that follow a matching event on the same keys within a time."
+    )
+    derive: dict[str, DeriveSpec] = Field(default_factory=dict)
+    group_by: list[GroupField] = Field(
+        default_factory=lambda: ["manager"],
+        description="manager (always added), rep, deal and attrs.<name>, in any combination.",
+    )
+    window: Literal["whole"] | Window = "whole"
+
+    @field_validator("group_by")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("group_by lists a field twice")
+        return value
+
+    @property
+    def window_mode(self) -> str:
+        return self.window.mode if isinstance(self.window, Window) else "whole"
+
+    def no_unless(self, why: str) -> None:
+        """For kinds that do not take ``unless``."""
+        if self.unless is not None:
+            raise shape_error(f"'unless' applies to match, threshold and ratio rules; {why}", "unless")
+
+    def roster_groups(self, message: str) -> None:
+        """For kinds that follow the roster: group by manager, or manager and rep."""
+        if not set(self.group_by) <= {"manager", "rep"}:
+            raise shape_error(message, "group_by")

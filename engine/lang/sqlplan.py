@@ -1,0 +1,76 @@
+"""Building blocks of the SQL plans: skeletons with holes, and the shared table names.
+
+A plan is written as fixed SQL text with ``:holes``; everything that comes
+from a rule (conditions, literals, durations, regexes) is spliced in as a
+sqlglot node, never pasted as text. Skeletons are parsed once with sqlglot's
+DuckDB reader (the dialect they are written in) into trees that each backend
+renders in its own dialect; ``engine.lang.portable`` checks that every tree
+translates to Spark SQL as well.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+# Tables every plan may read: set up once per log by the backend (engine.lang.setup).
+EVENTS = "sm_ev"  # every accepted event, manager and actor role resolved from the roster
+SPAN = "sm_span"  # one row: span_start, span_end (whole days covering the log)
+SCOPES_MANAGER = "sm_scopes_m"  # manager, s_start, s_end: the periods each manager led anyone
+SCOPES_PAIR = "sm_scopes_p"  # manager, rep, s_start, s_end, start_id, end_id: who led whom when
+RAW = "sm_raw"  # the loaded events as the backend received them (setup input only)
+
+_TABLE_HOLE = re.compile(r"\(:(\w+)\)\s+(?:AS\s+)?(\w+)")
+
+
+def parse(sql: str, holes: dict[str, exp.Expr] | None = None) -> exp.Expr:
+    """Parse a fixed SQL skeleton and fill its holes with AST nodes.
+
+    ``:name`` holes take expressions; ``(:name) alias`` in a FROM or JOIN takes a
+    query, which becomes an aliased subquery.
+    """
+    holes = holes or {}
+    tree = sqlglot.parse_one(_TABLE_HOLE.sub(r"sm_hole_\1 AS \2", sql), read="duckdb")
+
+    def fill(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Placeholder) and node.name in holes:
+            return holes[node.name].copy()
+        if isinstance(node, exp.Table) and node.name.startswith("sm_hole_"):
+            query = holes[node.name[len("sm_hole_") :]].copy()
+            return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(node.alias)))
+        return node
+
+    return tree.transform(fill)
+
+
+def interval(seconds: float) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.string(str(int(seconds))), unit=exp.var("SECOND"))
+
+
+def quoted(name: str) -> str:
+    """A metric name as a quoted SQL identifier (names like 'order' are keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def group_column(field: str) -> str:
+    """The SQL column of a group_by field: attrs.period -> attrs_period."""
+    return field.replace(".", "_")
+
+
+def cols(group: list[str], alias: str | None = None) -> str:
+    return ", ".join(f"{alias}.{g}" if alias else g for g in group)
+
+
+def join_on(group: list[str], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{g} = {right}.{g}" for g in group)
+
+
+def ordered_ids(ts: str, event_id: str) -> str:
+    """SQL aggregating event ids ordered by (ts, id), in a form every dialect keeps ordered.
+
+    An ``ORDER BY`` inside ``ARRAY_AGG`` is dropped when rendered for Spark; sorting
+    a list of (ts, id) pairs and keeping the ids is spelt in both.
+    """
+    return f"LIST_TRANSFORM(LIST_SORT(ARRAY_AGG({{'t': {ts}, 'i': {event_id}}})), x -> x.i)"
