@@ -1,0 +1,129 @@
+"""The plan every rule reads from: the roster resolved once, and who led whom when.
+
+Built as sqlglot trees like the rules, so every backend renders the same
+setup. Input: the loaded events as table ``sm_raw`` (``EVENT_SCHEMA``).
+Output, in order: ``sm_span`` (the days the log covers), ``sm_roster`` (one
+interval per manager and rep), ``sm_lookup`` (person -> manager and role over
+time), ``sm_ev`` (every event, with manager and actor role filled in from the
+roster where the event left them out, and whether its rep was on a team), and
+the scopes ``sm_scopes_p`` (manager, rep) and ``sm_scopes_m`` (manager): the
+periods a manager led someone, clipped to the log.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from engine.ingest import EVENT_SCHEMA
+from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SCOPES_PAIR, SPAN, parse
+
+SETUP_SCRATCH = ("sm_roster_ev", "sm_roster_raw")  # needed only while setting up; dropped after
+ROSTER_TYPES = "('team_member_added', 'team_member_removed')"
+_EARLIEST = "CAST('1900-01-01' AS TIMESTAMP)"  # a removal with no add before it: led since the start
+_OPEN_END = "CAST('9999-01-01' AS TIMESTAMP)"  # an add with no removal after it: still leading
+
+
+def _merge_overlaps(table: str, keys: str, start: str, stop: str, tie: str) -> str:
+    """Number each run of overlapping intervals per key (for merging them into one)."""
+    marked = (
+        f"SELECT *, CASE WHEN {start} <= MAX({stop}) OVER (PARTITION BY {keys} ORDER BY {start}, {tie} "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS is_new FROM {table}"
+    )
+    return (
+        f"SELECT *, SUM(is_new) OVER (PARTITION BY {keys} ORDER BY {start}, {tie} ROWS UNBOUNDED PRECEDING) "
+        f"AS grp FROM ({marked}) m"
+    )
+
+
+def setup_plan() -> list[tuple[str, exp.Expr]]:
+    """(table, query) pairs to materialise in order before any rule runs."""
+    columns = list(EVENT_SCHEMA.names)
+    resolved_cols = ", ".join(
+        "COALESCE(n.manager, r.manager, a.manager) AS manager"
+        if c == "manager"
+        else ("COALESCE(n.actor_role, a.role) AS actor_role" if c == "actor_role" else f"n.{c}")
+        for c in columns
+    )
+    plain_cols = ", ".join(columns)
+    steps = [
+        (
+            SPAN,
+            f"SELECT date_trunc('day', MIN(ts)) AS span_start, date_trunc('day', MAX(ts)) + INTERVAL 1 DAY AS span_end "
+            f"FROM {RAW} WHERE type NOT IN {ROSTER_TYPES}",
+        ),
+        (
+            "sm_roster_ev",
+            f"SELECT manager, rep, ts, id, type FROM {RAW} "
+            f"WHERE type IN {ROSTER_TYPES} AND manager IS NOT NULL AND rep IS NOT NULL",
+        ),
+        # Each add until the next removal of the same pair; a removal with no add before it
+        # counts from the start of the log.
+        (
+            "sm_roster_raw",
+            "SELECT a.manager, a.rep, a.ts AS r_start, a.id AS start_id, MIN(r.ts) AS r_end, arg_min(r.id, r.ts) AS end_id "
+            "FROM sm_roster_ev a LEFT JOIN sm_roster_ev r ON r.type = 'team_member_removed' "
+            "AND r.manager = a.manager AND r.rep = a.rep AND r.ts > a.ts "
+            "WHERE a.type = 'team_member_added' GROUP BY a.manager, a.rep, a.ts, a.id "
+            f"UNION ALL SELECT r.manager, r.rep, {_EARLIEST} AS r_start, NULL AS start_id, r.ts AS r_end, r.id AS end_id "
+            "FROM sm_roster_ev r WHERE r.type = 'team_member_removed' AND NOT EXISTS (SELECT 1 FROM sm_roster_ev a "
+            "WHERE a.type = 'team_member_added' AND a.manager = r.manager AND a.rep = r.rep AND a.ts < r.ts)",
+        ),
+        # Overlapping intervals of one pair (a rep added twice without a removal) become one.
+        (
+            "sm_roster",
+            "SELECT manager, rep, MIN(r_start) AS r_start, MAX(r_stop) AS r_stop, "
+            "arg_min(start_id, r_start) AS start_id, arg_max(end_id, r_stop) AS end_id FROM ("
+            + _merge_overlaps(
+                f"(SELECT *, COALESCE(r_end, {_OPEN_END}) AS r_stop FROM sm_roster_raw)",
+                "manager, rep",
+                "r_start",
+                "r_stop",
+                "start_id",
+            )
+            + ") g GROUP BY manager, rep, grp",
+        ),
+        (
+            "sm_lookup",
+            "SELECT rep AS person, manager, 'rep' AS role, r_start, r_stop FROM sm_roster UNION ALL "
+            "SELECT manager AS person, manager, 'manager' AS role, MIN(r_start), MAX(r_stop) FROM sm_roster "
+            "GROUP BY manager",
+        ),
+        (
+            EVENTS,
+            f"WITH needs AS (SELECT * FROM {RAW} WHERE manager IS NULL OR actor_role IS NULL), "
+            "by_rep AS (SELECT n.seq, l.manager FROM needs n JOIN sm_lookup l ON l.person = n.rep AND l.role = 'rep' "
+            "AND n.ts >= l.r_start AND n.ts < l.r_stop "
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY n.seq ORDER BY l.r_start DESC, l.manager) = 1), "
+            "by_actor AS (SELECT n.seq, l.manager, l.role FROM needs n JOIN sm_lookup l ON l.person = n.actor "
+            "AND n.ts >= l.r_start AND n.ts < l.r_stop "
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY n.seq ORDER BY l.role, l.r_start DESC, l.manager) = 1), "
+            f"resolved AS (SELECT {plain_cols} FROM {RAW} WHERE manager IS NOT NULL AND actor_role IS NOT NULL "
+            f"UNION ALL SELECT {resolved_cols} FROM needs n LEFT JOIN by_rep r ON r.seq = n.seq "
+            "LEFT JOIN by_actor a ON a.seq = n.seq) "
+            # rep_on_team: was the event's rep on some manager's team at that moment (NULL without a rep)?
+            "SELECT e.*, CASE WHEN e.rep IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM sm_lookup l "
+            "WHERE l.role = 'rep' AND l.person = e.rep AND e.ts >= l.r_start AND e.ts < l.r_stop) END AS rep_on_team "
+            "FROM resolved e ORDER BY type, ts, id",
+        ),
+        # Who led what, clipped to the log. Managers without roster entries are assessed over the whole log.
+        (
+            SCOPES_PAIR,
+            "SELECT r.manager, r.rep, GREATEST(r.r_start, sp.span_start) AS s_start, "
+            "LEAST(r.r_stop, sp.span_end) AS s_end, r.start_id, r.end_id "
+            f"FROM sm_roster r CROSS JOIN {SPAN} sp WHERE GREATEST(r.r_start, sp.span_start) < LEAST(r.r_stop, sp.span_end) "
+            "UNION ALL SELECT DISTINCT e.manager, e.rep, sp.span_start, sp.span_end, CAST(NULL AS VARCHAR), "
+            f"CAST(NULL AS VARCHAR) FROM {EVENTS} e CROSS JOIN {SPAN} sp WHERE e.manager IS NOT NULL "
+            "AND e.rep IS NOT NULL AND sp.span_start IS NOT NULL AND e.manager NOT IN (SELECT manager FROM sm_roster)",
+        ),
+        (
+            SCOPES_MANAGER,
+            "SELECT manager, MIN(s_start) AS s_start, MAX(s_end) AS s_end FROM ("
+            + _merge_overlaps(
+                f"(SELECT manager, s_start, s_end FROM {SCOPES_PAIR})", "manager", "s_start", "s_end", "s_end"
+            )
+            + ") g GROUP BY manager, grp "
+            f"UNION ALL SELECT DISTINCT e.manager, sp.span_start, sp.span_end FROM {EVENTS} e CROSS JOIN {SPAN} sp "
+            f"WHERE e.manager IS NOT NULL AND sp.span_start IS NOT NULL AND e.manager NOT IN (SELECT manager FROM {SCOPES_PAIR})",
+        ),
+    ]
+    return [(table, parse(sql)) for table, sql in steps]
