@@ -4,9 +4,9 @@ The public API: :func:`check` (events in, report out), :func:`prepare_rules`
 and :func:`evaluate` for callers that load once and evaluate many times.
 """
 
-from engine.api import Report, check, evaluate, prepare_rules
+from engine.api import check, evaluate, prepare_rules
 from engine.errors import ConfigError, InvalidInput, Problem, RuleError, SalesmirrorError
-from engine.findings import Finding, NotAssessed
+from engine.report import Finding, NotAssessed, Report, RuleMeta
 
 __all__ = [
     "ConfigError",
@@ -16,6 +16,7 @@ __all__ = [
     "Problem",
     "Report",
     "RuleError",
+    "RuleMeta",
     "SalesmirrorError",
     "check",
     "evaluate",

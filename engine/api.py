@@ -2,76 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from engine.backends import get_backend
 from engine.config import Settings, read_config, resolve_overrides
 from engine.errors import ConfigError, InvalidInput, Problem, RuleError
-from engine.findings import (
-    SEVERITY_ORDER,
-    Finding,
-    NotAssessed,
-    build_findings,
-    build_not_assessed,
-    iso,
-)
 from engine.ingest import LoadResult, load_events, write_rejects
 from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 from engine.lang.plan import CompiledRule
+from engine.report.build import build_findings, build_not_assessed, rule_meta
+from engine.report.model import Finding, NotAssessed, Report
+
+__all__ = ["DEFAULT_BACKEND", "DEFAULT_MAX_EVIDENCE", "Report", "check", "evaluate", "prepare_rules"]
 
 DEFAULT_MAX_EVIDENCE = 50
-
-
-@dataclass
-class Report:
-    """What one check produced: findings, what could not be judged, and the counts."""
-
-    findings: list[Finding]
-    not_assessed: list[NotAssessed]
-    read: int
-    evaluated: int
-    rejected: int
-    rules: list[str]
-    managers: list[str]
-    span: tuple[Any, Any]
-    warnings: list[str] = field(default_factory=list)
-    fail_on: str | None = None  # from the config file, when it sets one
-
-    def summary(self) -> dict[str, Any]:
-        by_severity = {s: 0 for s in SEVERITY_ORDER}
-        for finding in self.findings:
-            by_severity[finding.severity] += 1
-        return {
-            "events": self.evaluated,
-            "rejected": self.rejected,
-            "findings": len(self.findings),
-            "read": self.read,
-            "evaluated": self.evaluated,
-            "by_severity": by_severity,
-            "rules": len(self.rules),
-            "managers": len(self.managers),
-            "span": {"start": iso(self.span[0]), "end": iso(self.span[1])},
-        }
-
-    def to_dict(self, *, with_origins: bool = False) -> dict[str, Any]:
-        return {
-            "findings": [f.to_dict(with_origins=with_origins) for f in self.findings],
-            "summary": self.summary(),
-            "not_assessed": [n.to_dict() for n in self.not_assessed],
-        }
-
-    def to_json(self, *, with_origins: bool = False) -> str:
-        return json.dumps(self.to_dict(with_origins=with_origins), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-    def at_or_above(self, level: str) -> list[Finding]:
-        if level == "never":
-            return []
-        floor = SEVERITY_ORDER[level]
-        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor]
+DEFAULT_BACKEND = "duckdb"
 
 
 def prepare_rules(
@@ -109,42 +57,38 @@ def evaluate(
     compiled: Sequence[CompiledRule],
     *,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
-    with_origins: bool = False,
+    with_origins: bool = False,  # accepted for compatibility: findings always carry their origins
+    backend: str = DEFAULT_BACKEND,
+    inputs: Sequence[str] = (),
 ) -> Report:
-    """Run compiled rules over loaded events: no I/O, no printing."""
-    backend = get_backend("duckdb")(loaded.table)
+    """Run compiled rules over loaded events: no I/O, no printing.
+
+    ``inputs`` names the event files the log came from, for formats that cite them.
+    """
+    runner = get_backend(backend)(loaded.table)
     try:
         findings: list[Finding] = []
         not_assessed: list[NotAssessed] = []
         for rule in compiled:
-            result = backend.run(rule)
-            findings.extend(build_findings(rule, result.findings, max_evidence=max_evidence))
-            not_assessed.extend(build_not_assessed(rule, result.assessment))
-        cited = sorted({i for f in findings for i in f.evidence})
-        origins = backend.origins(cited)
-        for finding in findings:
-            for event_id in finding.evidence:
-                origin = origins.get(event_id)
-                if origin is None:
-                    continue
-                if origin.source:
-                    finding.sources[event_id] = json.loads(origin.source)
-                finding.origins[event_id] = f"{origin.file}:{origin.line}"
-        findings.sort(key=Finding.sort_key)
-        not_assessed.sort(key=lambda n: (n.manager, n.rule))
-        return Report(
+            result = runner.run(rule)
+            findings += build_findings(rule, result.findings, max_evidence=max_evidence, origins=runner.origins)
+            not_assessed += build_not_assessed(rule, result.assessment)
+        report = Report(
             findings=findings,
             not_assessed=not_assessed,
             read=loaded.read,
             evaluated=loaded.evaluated,
             rejected=len(loaded.problems),
-            rules=[r.id for r in compiled],
-            managers=backend.managers(),
-            span=backend.span(),
+            rules=[rule_meta(r) for r in compiled],
+            managers=runner.managers(),
+            span=runner.span(),
             warnings=list(loaded.warnings),
+            inputs=list(inputs),
         )
     finally:
-        backend.close()
+        runner.close()
+    report.sort()
+    return report
 
 
 def check(
@@ -157,6 +101,7 @@ def check(
     rejects: str | None = None,
     stdin: BinaryIO | None = None,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
+    backend: str = DEFAULT_BACKEND,
 ) -> Report:
     """Check event logs against rules and return the report.
 
@@ -172,6 +117,6 @@ def check(
         write_rejects(rejects, loaded.problems)
     elif rejects is not None:
         write_rejects(rejects, [])
-    report = evaluate(loaded, compiled, max_evidence=max_evidence)
+    report = evaluate(loaded, compiled, max_evidence=max_evidence, backend=backend, inputs=events)
     report.fail_on = settings.fail_on
     return report

@@ -6,7 +6,7 @@ import copy
 import hashlib
 import re
 
-from engine.api import Report
+from engine.report.model import Report
 
 
 def pseudonym(person: str, kind: str) -> str:
@@ -45,6 +45,5 @@ def redact(report: Report) -> Report:
     for item in out.not_assessed:
         item.manager = names[item.manager]
     out.managers = sorted(names[m] for m in out.managers)
-    out.findings.sort(key=lambda f: f.sort_key())
-    out.not_assessed.sort(key=lambda n: (n.manager, n.rule))
+    out.sort()
     return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from engine.api import Report
-from engine.findings import SEVERITY_ORDER, Finding
+from engine.report.model import SEVERITY_ORDER, Finding, Report
 
 Style = Callable[..., str]
 

@@ -1,0 +1,179 @@
+"""From a backend's rows to the report model: findings worded from rule templates, evidence cited.
+
+Each finding is complete when it is made: its evidence ids come with their
+input file and line and their source records, looked up once per rule
+through the backend's :meth:`~engine.backends.base.Backend.origins`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import string
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from engine.backends.base import Origin
+from engine.lang.params import format_duration
+from engine.lang.plan import OP_SYMBOL, CompiledRule
+from engine.report.model import Finding, NotAssessed, ParamMeta, RuleDocs, RuleMeta, iso
+
+OriginLookup = Callable[[list[str]], Mapping[str, Origin]]
+"""Event ids in, the origin of each known one out (``Backend.origins``)."""
+
+
+def clean_number(value: Any) -> Any:
+    """Stable numbers in output: integral floats become ints, others 4 decimals."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        if value.is_integer():
+            return int(value)
+        return round(value, 4)
+    try:
+        return clean_number(float(value))  # Decimal from SUM()
+    except (TypeError, ValueError):
+        return value
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_template(template: str, values: dict[str, Any]) -> str:
+    """Fill ``{name}`` placeholders; unknown names stay as written, a broken template is kept whole."""
+    try:
+        return string.Formatter().vformat(template, (), _Lenient(values))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return template
+
+
+def _when(rule: CompiledRule, windows: int) -> str:
+    """How a message should say which window its numbers come from."""
+    plan = rule.window
+    if plan.mode == "calendar":
+        return f"in the {plan.unit}" if windows == 1 else f"in the worst of {windows} consecutive {plan.unit}s"
+    if plan.mode == "sliding":
+        return f"within {format_duration(timedelta(seconds=plan.seconds))}"
+    return "over the period led"
+
+
+def _evidence(row: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys(row.get("evidence") or []))  # a first step may precede several
+
+
+def _template_values(rule: CompiledRule, row: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """Everything a message or advice template may name, for one row."""
+    start, end = row["window_start"], row["window_end"]
+    values: dict[str, Any] = dict(rule.params)
+    values.update(metrics)
+    values.update(
+        when=_when(rule, int(row.get("windows") or 1)),
+        manager=row["manager"],
+        rep=row.get("rep"),
+        deal=row.get("deal"),
+        threshold=clean_number(row.get("threshold")),
+        window_days=clean_number(round((end - start).total_seconds() / 86400.0, 1)),
+        windows=row.get("windows"),
+        metric=clean_number(row.get("metric")),
+        window_start=iso(start),
+        window_end=iso(end),
+    )
+    return values
+
+
+def _finding(
+    rule: CompiledRule, row: dict[str, Any], evidence: list[str], shown: int, cited: Mapping[str, Origin]
+) -> Finding:
+    spec = rule.loaded.rule
+    metrics = {name: clean_number(row.get(name)) for name in rule.metric_names if name != "ratio"}
+    if rule.metric_name == "ratio":
+        metrics["ratio"] = clean_number(row.get("metric"))
+    values = _template_values(rule, row, metrics)
+    group = {f: row.get(c) for f, c in zip(rule.group_fields, rule.group) if f not in ("manager", "rep", "deal")}
+    for name, value in group.items():
+        values.setdefault(name.rsplit(".", 1)[-1], value)
+    listed = evidence[:shown]
+    origins = {event_id: cited[event_id] for event_id in listed if event_id in cited}
+    return Finding(
+        rule=spec.id,
+        trait=spec.trait,
+        severity=rule.severity,
+        manager=row["manager"],
+        rep=row.get("rep"),
+        deal=row.get("deal"),
+        window_start=row["window_start"],
+        window_end=row["window_end"],
+        message=render_template(spec.message, values),
+        metrics=metrics,
+        evidence=listed,
+        advice=render_template(spec.advice, values),
+        title=spec.title,
+        threshold={
+            "metric": rule.metric_name,
+            "op": OP_SYMBOL[rule.op],
+            "value": values["threshold"],
+            "window": rule.window.mode if rule.window.mode != "calendar" else rule.window.unit,
+        },
+        evidence_total=len(evidence),
+        sources={event_id: json.loads(o.source) for event_id, o in origins.items() if o.source},
+        origins={event_id: f"{o.file}:{o.line}" for event_id, o in origins.items()},
+        group=group,
+    )
+
+
+def build_findings(
+    rule: CompiledRule, rows: list[dict[str, Any]], *, max_evidence: int, origins: OriginLookup
+) -> list[Finding]:
+    """One finding per row, listing at most ``max_evidence`` evidence ids, each cited via ``origins``."""
+    evidence = [_evidence(row) for row in rows]
+    wanted = sorted({event_id for ids in evidence for event_id in ids[:max_evidence]})
+    cited = origins(wanted) if wanted else {}
+    return [_finding(rule, row, ids, max_evidence, cited) for row, ids in zip(rows, evidence)]
+
+
+def build_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[NotAssessed]:
+    """The managers with windows the rule could not judge, and why."""
+    out: list[NotAssessed] = []
+    for row in rows:
+        partial = int(row.get("partial") or 0)
+        unsupported = int(row.get("unsupported") or 0)
+        if not partial and not unsupported:
+            continue
+        reasons = []
+        if partial:
+            reasons.append(f"{partial} window(s) led or logged too briefly to judge")
+        if unsupported:
+            reasons.append(f"{unsupported} window(s) below the rule's minimum data")
+        out.append(NotAssessed(rule.id, row["manager"], int(row["windows"]), partial + unsupported, "; ".join(reasons)))
+    return out
+
+
+def rule_meta(rule: CompiledRule) -> RuleMeta:
+    """A compiled rule's description as this run configured it."""
+    spec = rule.loaded.rule
+    false_positives = spec.docs.false_positives
+    return RuleMeta(
+        id=spec.id,
+        trait=spec.trait,
+        title=spec.title,
+        severity=rule.severity,
+        status=spec.status,
+        docs=RuleDocs(
+            why=spec.docs.why,
+            instead=spec.docs.instead,
+            false_positives=(false_positives,) if isinstance(false_positives, str) else tuple(false_positives),
+            references=tuple(spec.docs.references),
+        ),
+        params=tuple(
+            ParamMeta(name, p.type, rule.params.get(name, p.default), p.default, p.doc)
+            for name, p in spec.params.items()
+        ),
+        path=rule.loaded.path,
+    )

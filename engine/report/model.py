@@ -1,0 +1,191 @@
+"""The report model: what one check produced, complete before any output format sees it.
+
+A :class:`Report` holds the findings (each with its evidence already cited),
+the managers no rule could judge, the counts, the warnings and, per rule
+that ran, a :class:`RuleMeta` describing it as configured. Output formats
+(``engine.report.formats``) only read this model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3}
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC timestamps as RFC 3339 with Z, seconds precision unless finer is needed."""
+    if value is None:
+        return None
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text + "Z"
+
+
+@dataclass
+class Finding:
+    """One rule firing for one manager (and rep/deal) over one merged window."""
+
+    rule: str
+    trait: str
+    severity: str
+    manager: str
+    rep: str | None
+    deal: str | None
+    window_start: datetime
+    window_end: datetime
+    message: str
+    metrics: dict[str, Any]
+    evidence: list[str]
+    advice: str
+    title: str = ""
+    threshold: dict[str, Any] = field(default_factory=dict)
+    evidence_total: int = 0
+    sources: dict[str, Any] = field(default_factory=dict)  # evidence id -> its source record
+    origins: dict[str, str] = field(default_factory=dict)  # evidence id -> "file:line"
+    group: dict[str, Any] = field(default_factory=dict)  # other group_by keys, e.g. attrs.period
+
+    def sort_key(self) -> tuple[Any, ...]:
+        extra = tuple(str(v) for _, v in sorted(self.group.items()))
+        return (self.manager, self.rule, self.window_start, self.rep or "", self.deal or "", extra)
+
+    def to_dict(self, *, with_origins: bool = False) -> dict[str, Any]:
+        """Contract fields first, in contract order, then our extensions."""
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "trait": self.trait,
+            "severity": self.severity,
+            "manager": self.manager,
+            "rep": self.rep,
+            "deal": self.deal,
+            "window": {"start": iso(self.window_start), "end": iso(self.window_end)},
+            "message": self.message,
+            "metrics": self.metrics,
+            "evidence": self.evidence,
+            "advice": self.advice,
+            "title": self.title,
+            "threshold": self.threshold,
+            "evidence_total": self.evidence_total,
+            "sources": self.sources,
+            "group": self.group,
+        }
+        if with_origins:
+            out["origins"] = self.origins
+        return out
+
+
+@dataclass
+class NotAssessed:
+    """A manager a rule could not judge (fairly) for some or all of their windows."""
+
+    rule: str
+    manager: str
+    windows: int
+    not_assessed: int
+    reason: str
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.manager, self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "manager": self.manager,
+            "windows": self.windows,
+            "not_assessed": self.not_assessed,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ParamMeta:
+    """One rule parameter as this run used it."""
+
+    name: str
+    type: str
+    value: Any  # as set: the default unless a config file or --set changed it
+    default: Any
+    doc: str
+
+
+@dataclass(frozen=True)
+class RuleDocs:
+    """A rule's documentation, for reports that explain their findings."""
+
+    why: str
+    instead: str
+    false_positives: tuple[str, ...]  # a single paragraph becomes one item
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """A rule that ran, as configured for this run."""
+
+    id: str
+    trait: str
+    title: str
+    severity: str  # as set: the config file may change the rule's own
+    status: str
+    docs: RuleDocs
+    params: tuple[ParamMeta, ...]
+    path: str  # the rule file
+
+
+@dataclass
+class Report:
+    """What one check produced: findings, what could not be judged, and the counts."""
+
+    findings: list[Finding]
+    not_assessed: list[NotAssessed]
+    read: int
+    evaluated: int
+    rejected: int
+    rules: list[RuleMeta]
+    managers: list[str]
+    span: tuple[Any, Any]
+    warnings: list[str] = field(default_factory=list)
+    fail_on: str | None = None  # from the config file, when it sets one
+    inputs: list[str] = field(default_factory=list)  # the event files, as given ('-' for stdin)
+
+    def rule(self, rule_id: str) -> RuleMeta | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def summary(self) -> dict[str, Any]:
+        by_severity = {s: 0 for s in SEVERITY_ORDER}
+        for finding in self.findings:
+            by_severity[finding.severity] += 1
+        return {
+            "events": self.evaluated,
+            "rejected": self.rejected,
+            "findings": len(self.findings),
+            "read": self.read,
+            "evaluated": self.evaluated,
+            "by_severity": by_severity,
+            "rules": len(self.rules),
+            "managers": len(self.managers),
+            "span": {"start": iso(self.span[0]), "end": iso(self.span[1])},
+        }
+
+    def to_dict(self, *, with_origins: bool = False) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict(with_origins=with_origins) for f in self.findings],
+            "summary": self.summary(),
+            "not_assessed": [n.to_dict() for n in self.not_assessed],
+        }
+
+    def to_json(self, *, with_origins: bool = False) -> str:
+        return json.dumps(self.to_dict(with_origins=with_origins), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+    def at_or_above(self, level: str) -> list[Finding]:
+        if level == "never":
+            return []
+        floor = SEVERITY_ORDER[level]
+        return [f for f in self.findings if SEVERITY_ORDER[f.severity] >= floor]
+
+    def sort(self) -> None:
+        """Put findings and not-assessed entries in their stable output order."""
+        self.findings.sort(key=Finding.sort_key)
+        self.not_assessed.sort(key=NotAssessed.sort_key)
