@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -55,7 +55,41 @@ def _guard(func: Any) -> Any:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_COMMAND_LINE = "salesmirror.command_line"
+
+
+class _Root(click.Group):
+    """The top-level group; it keeps the command line for the output formats that cite it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_COMMAND_LINE] = (ctx.info_name or "salesmirror", *args)
+        return super().parse_args(ctx, args)
+
+
+if TYPE_CHECKING:
+    _Choice = click.Choice[str]
+else:
+    _Choice = click.Choice  # generic only from click 8.4
+
+
+class _FormatChoice(_Choice):
+    """``--format``: the registered output formats, read at parse time so late registrations count."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from engine.report import format_names
+
+        return tuple(format_names())
+
+    @choices.setter
+    def choices(self, _: Sequence[str]) -> None:
+        """The registry decides; click's own assignment is ignored."""
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="salesmirror", prog_name="salesmirror")
 def main() -> None:
     """Flag sales-manager anti-patterns in CRM event logs."""
@@ -78,7 +112,7 @@ def _config_path(config: str | None, no_config: bool) -> str | None:
     type=click.Path(),
     help="Rule directory (repeatable; default: the shipped rules).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=_FormatChoice(), default="text", show_default=True, help="Output format.")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout."
 )
@@ -124,8 +158,8 @@ def check(
 ) -> None:
     """Check EVENTS (JSONL or CSV files, .gz, or - for stdin) against the rules."""
     import engine
+    from engine.report import RenderOptions, get_format, plain_style
     from engine.report import redact as redact_report
-    from engine.report import render_text
 
     config_path = _config_path(config, no_config)
     report = engine.check(
@@ -144,11 +178,14 @@ def check(
         click.echo(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}", err=True)
     if redact:
         report = redact_report(report)
-    if fmt == "json":
-        text = report.to_json(with_origins=origins)
-    else:
-        colour = output is None and sys.stdout.isatty()
-        text = render_text(report, style=click.style if colour else _no_style, with_origins=origins, verbose=verbose)
+    colour = output is None and sys.stdout.isatty()
+    options = RenderOptions(
+        origins=origins,
+        verbose=verbose,
+        style=click.style if colour else plain_style,
+        command=click.get_current_context().meta.get(_COMMAND_LINE, ()),
+    )
+    text = get_format(fmt)(report, options)
     if output:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -156,10 +193,6 @@ def check(
         click.echo(text, nl=False)
     level = fail_on or report.fail_on or "low"
     sys.exit(EXIT_FINDINGS if report.at_or_above(level) else EXIT_CLEAN)
-
-
-def _no_style(text: str, **_: Any) -> str:
-    return text
 
 
 @main.command()

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import groupby
 
+from engine.report.formats.base import DEFAULT_OPTIONS, RenderOptions
 from engine.report.model import SEVERITY_ORDER, Finding, Report
-
-Style = Callable[..., str]
-
-
-def _plain(text: str, **_: object) -> str:
-    return text
-
 
 _COLOURS = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -33,7 +26,8 @@ def _metric_line(finding: Finding) -> str:
     return f"{metrics}  (fires when {t.get('metric')} {t.get('op')} {t.get('value')}, {t.get('window')} window)"
 
 
-def render_text(report: Report, *, style: Style = _plain, with_origins: bool = False, verbose: bool = False) -> str:
+def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    style, verbose = options.style, options.verbose
     lines: list[str] = []
     ordered = sorted(report.findings, key=lambda f: (f.manager, -SEVERITY_ORDER[f.severity], f.rule, f.window_start))
     for manager, group in groupby(ordered, key=lambda f: f.manager):
@@ -49,7 +43,7 @@ def render_text(report: Report, *, style: Style = _plain, with_origins: bool = F
             shown = finding.evidence if verbose else finding.evidence[:5]
             cited = []
             for event_id in shown:
-                origin = finding.origins.get(event_id) if with_origins else None
+                origin = finding.origins.get(event_id) if options.origins else None
                 cited.append(f"{event_id} ({origin})" if origin else event_id)
             more = finding.evidence_total - len(shown)
             if cited:

@@ -1,0 +1,59 @@
+"""Output formats by name: ``check --format NAME`` and :func:`get_format`.
+
+A format is one module with a :data:`~engine.report.formats.base.Renderer`:
+``render(report, options) -> str``. The report carries the findings, each
+rule's metadata (``report.rules``), the counts (``report.summary()``), the
+warnings and the input files; the options carry the command line, whether to
+cite origins, verbosity and the colour style. To add a format, write
+``engine/report/formats/<name>.py`` and register it below; the CLI offers
+every registered name.
+"""
+
+from __future__ import annotations
+
+from engine.errors import ConfigError
+from engine.report.formats.base import Renderer, RenderOptions, Style, plain_style
+from engine.report.formats.json import render_json
+from engine.report.formats.text import render_text
+
+__all__ = [
+    "RenderOptions",
+    "Renderer",
+    "Style",
+    "format_names",
+    "get_format",
+    "plain_style",
+    "register_format",
+    "render_json",
+    "render_text",
+    "unregister_format",
+]
+
+_FORMATS: dict[str, Renderer] = {}
+
+
+def register_format(name: str, renderer: Renderer) -> None:
+    """Offer ``renderer`` as format ``name`` (a name registered again is replaced)."""
+    _FORMATS[name] = renderer
+
+
+def unregister_format(name: str) -> None:
+    """Withdraw a format (plugins and tests that registered their own)."""
+    _FORMATS.pop(name, None)
+
+
+def format_names() -> list[str]:
+    """The registered formats, in the order they were registered."""
+    return list(_FORMATS)
+
+
+def get_format(name: str) -> Renderer:
+    try:
+        return _FORMATS[name]
+    except KeyError:
+        known = ", ".join(format_names()) or "none"
+        raise ConfigError(f"unknown output format '{name}' (known: {known})") from None
+
+
+register_format("text", render_text)
+register_format("json", render_json)
