@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.registry import Registry
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -64,23 +66,17 @@ class Backend(Protocol):
 
 BackendFactory = Callable[["pa.Table"], Backend]
 
-_BACKENDS: dict[str, BackendFactory] = {}
+BACKENDS: Registry[BackendFactory] = Registry("engine")
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:
-    """Make a backend available as ``--engine NAME`` / ``evaluate(..., backend=NAME)``."""
-    _BACKENDS[name] = factory
+    """Make a backend available as ``evaluate(..., backend=NAME)`` (and ``--engine NAME``)."""
+    BACKENDS.register(name, factory)
 
 
 def backend_names() -> list[str]:
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def get_backend(name: str) -> BackendFactory:
-    from engine.errors import ConfigError
-
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        known = ", ".join(backend_names()) or "none"
-        raise ConfigError(f"unknown engine '{name}' (known: {known})") from None
+    return BACKENDS.get(name)
