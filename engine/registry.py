@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Implementations of one extension point, by name; iteration is in name order."""
+    """Implementations of one extension point, by name, in the order they were registered."""
 
     def __init__(self, what: str) -> None:
         self.what = what  # "engine", "format", "reader": used in error messages
@@ -29,10 +29,10 @@ class Registry(Generic[T]):
         self._items.pop(name, None)
 
     def names(self) -> list[str]:
-        return sorted(self._items)
+        return list(self._items)
 
     def items(self) -> list[tuple[str, T]]:
-        return sorted(self._items.items())
+        return list(self._items.items())
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
