@@ -11,7 +11,7 @@ every registered name.
 
 from __future__ import annotations
 
-from engine.errors import ConfigError
+from engine.registry import Registry
 from engine.report.formats.base import Renderer, RenderOptions, Style, plain_style
 from engine.report.formats.json import render_json
 from engine.report.formats.text import render_text
@@ -29,30 +29,26 @@ __all__ = [
     "unregister_format",
 ]
 
-_FORMATS: dict[str, Renderer] = {}
+FORMATS: Registry[Renderer] = Registry("output format")
 
 
 def register_format(name: str, renderer: Renderer) -> None:
     """Offer ``renderer`` as format ``name`` (a name registered again is replaced)."""
-    _FORMATS[name] = renderer
+    FORMATS.register(name, renderer)
 
 
 def unregister_format(name: str) -> None:
     """Withdraw a format (plugins and tests that registered their own)."""
-    _FORMATS.pop(name, None)
+    FORMATS.unregister(name)
 
 
 def format_names() -> list[str]:
     """The registered formats, in the order they were registered."""
-    return list(_FORMATS)
+    return FORMATS.names()
 
 
 def get_format(name: str) -> Renderer:
-    try:
-        return _FORMATS[name]
-    except KeyError:
-        known = ", ".join(format_names()) or "none"
-        raise ConfigError(f"unknown output format '{name}' (known: {known})") from None
+    return FORMATS.get(name)
 
 
 register_format("text", render_text)
