@@ -332,5 +332,18 @@ def rules_schema() -> None:
     click.echo(json.dumps(rule_json_schema(), indent=2, sort_keys=True))
 
 
+@main.group("events")
+def events_group() -> None:
+    """The event contract."""
+
+
+@events_group.command("schema")
+def events_schema() -> None:
+    """Print the JSON Schema of an event line (what docs/event.schema.json holds)."""
+    from engine.events import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
 if __name__ == "__main__":
     main()
