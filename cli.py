@@ -29,17 +29,14 @@ def _guard(func: Any) -> Any:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from engine.errors import SalesmirrorError
-        from engine.ingest import InputError
 
         try:
             return func(*args, **kwargs)
-        except SalesmirrorError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            noun = "problem" if len(exc.problems) == 1 else "problems"
-            _fail(f"salesmirror: {len(exc.problems)} {noun} found")
-        except InputError as exc:
-            _fail(f"salesmirror: {exc}")
+        except SalesmirrorError as exc:  # rules, config, inputs: each error says how it is shown
+            *lines, last = exc.report_lines()
+            for line in lines:
+                click.echo(line, err=True)
+            _fail(last)
         except OSError as exc:
             _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
         except KeyboardInterrupt:

@@ -1,13 +1,28 @@
-"""Errors the library raises; the CLI maps each family to exit code 2."""
+"""Errors the library raises: one family, each carrying located problems.
+
+Every error a user can cause is a ``SalesmirrorError`` holding one or more
+``Problem`` (path, line, col, message), so a caller needs one ``except`` and
+one way to show them; the CLI maps the family to exit code 2.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = [
+    "ConfigError",
+    "EngineError",
+    "InputError",
+    "InvalidInput",
+    "Problem",
+    "RuleError",
+    "SalesmirrorError",
+]
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One located problem in a user file (rule, config or input)."""
+    """One located problem in a user file (rule, config or input); line/col 0 = unknown."""
 
     path: str
     line: int
@@ -31,6 +46,12 @@ class SalesmirrorError(Exception):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def report_lines(self) -> list[str]:
+        """What a command line shows for this error: each problem, then how many there are."""
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        return [*map(str, self.problems), f"salesmirror: {count} {noun} found"]
+
 
 class RuleError(SalesmirrorError):
     """A rule file, library file or rule override is invalid."""
@@ -42,6 +63,23 @@ class ConfigError(SalesmirrorError):
 
 class InvalidInput(SalesmirrorError):
     """Input events are invalid and no rejects file was given."""
+
+
+class InputError(SalesmirrorError):
+    """A whole input cannot be used (missing, unreadable, corrupt, bad CSV header).
+
+    Per-record trouble is never raised; it becomes an ``InputProblem`` instead.
+    An input stops at its first such problem, so there is one, shown as it
+    always was: ``salesmirror: file[:line]: cannot read: ...``.
+    """
+
+    @classmethod
+    def at(cls, path: str, message: str, *, line: int = 0, col: int = 0) -> InputError:
+        """The error for one place of an input (line 0: the input as a whole)."""
+        return cls([Problem(path, line, col, message)])
+
+    def report_lines(self) -> list[str]:
+        return [f"salesmirror: {problem}" for problem in self.problems]
 
 
 class EngineError(SalesmirrorError):

@@ -16,10 +16,11 @@ from unittest import mock
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic_core import from_json
 
+from engine.errors import Problem, SalesmirrorError
 from engine.events import (
     Event,
     TimestampError,
@@ -34,6 +35,7 @@ from engine.ingest import (
     InputProblem,
     LoadResult,
     load_events,
+    load_records,
     write_rejects,
 )
 from engine.ingest.fast import fast_row
@@ -634,14 +636,17 @@ def test_malformed_csv_rows_are_problems_not_swallowed(tmp_path: Path) -> None:
 
 
 def test_csv_header_problems_stop_the_file(tmp_path: Path) -> None:
-    for header, reason in [
-        ("id,ts,,actor", "CSV header column 3 has no name"),
-        ("id,ts,type,id", "CSV header repeats column 'id'"),
+    # The error names the header's line (after any leading blank lines).
+    for content, line_no, reason in [
+        ("id,ts,,actor\n", 1, "CSV header column 3 has no name"),
+        ("\n\nid,ts,type,id\n", 3, "CSV header repeats column 'id'"),
+        ('id,"ts\n', 1, "CSV header: malformed CSV: unexpected end of data"),
     ]:
-        path = write(tmp_path, "h.csv", header + "\n")
+        path = write(tmp_path, "h.csv", content)
         with pytest.raises(InputError) as info:
             load_events([path])
-        assert str(info.value) == f"{path}: cannot read: {reason}"
+        assert str(info.value) == f"{path}:{line_no}: cannot read: {reason}"
+        assert info.value.problems == [Problem(path, line_no, 0, f"cannot read: {reason}")]
 
 
 def test_csv_column_that_looks_like_a_misspelt_field_is_warned_about(tmp_path: Path) -> None:
@@ -710,8 +715,12 @@ def test_several_files_keep_input_order(tmp_path: Path) -> None:
 
 def test_unreadable_inputs_raise_input_error(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.jsonl")
-    with pytest.raises(InputError, match=r"nope\.jsonl: cannot read: No such file or directory"):
+    with pytest.raises(InputError, match=r"nope\.jsonl: cannot read: No such file or directory") as info:
         load_events([missing])
+    # one error family: the CLI shows it as it always did, on one line
+    assert isinstance(info.value, SalesmirrorError)
+    assert info.value.problems == [Problem(missing, 0, 0, "cannot read: No such file or directory")]
+    assert info.value.report_lines() == [f"salesmirror: {missing}: cannot read: No such file or directory"]
     broken = write(tmp_path, "bad.jsonl.gz", gzip.compress(b'{"id": 1}\n' * 50)[:30])
     with pytest.raises(InputError, match=r"bad\.jsonl\.gz: cannot read: "):
         load_events([broken])
@@ -805,7 +814,7 @@ def test_roster_header_must_name_its_columns(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_events([], roster=roster)
     assert str(info.value) == (
-        f"{roster}: cannot read: a roster needs columns rep, manager, start (end optional); missing manager"
+        f"{roster}:1: cannot read: a roster needs columns rep, manager, start (end optional); missing manager"
     )
 
 
@@ -1016,6 +1025,24 @@ def test_load_is_the_same_with_the_fast_path_switched_off(records: list[dict[str
     check_counts(normal)
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_records, max_size=6))
+def test_records_from_memory_get_the_verdicts_of_the_same_jsonl(records: list[dict[str, Any]]) -> None:
+    try:  # what a file can hold: no NaN or Infinity (from memory those get their own message)
+        data = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode("utf-8")
+    except ValueError:
+        assume(False)
+    from_file = load_events(["-"], stdin=io.BytesIO(data))
+    from_memory = load_records(records, name="<stdin>")
+    assert from_memory.table.equals(from_file.table)
+    assert [(p.line, p.message) for p in from_memory.problems] == [(p.line, p.message) for p in from_file.problems]
+    assert (from_memory.read, from_memory.evaluated, from_memory.warnings) == (
+        from_file.read,
+        from_file.evaluated,
+        from_file.warnings,
+    )
+
+
 _json_chunks = st.sampled_from(
     [c.encode() for c in '{}[]",:0123456789.eE+- \t\r\n\\/ubtrufalsn\u00e9\u00a0\x0cx']
     + [b"\\u00e9", b"\\ud800", b'\\"', b"1e400", b"-0", b"\x00", b"NaN", b"true", b"null"]
@@ -1073,6 +1100,16 @@ def test_event_schema_file_is_up_to_date() -> None:
     committed = (REPO / "docs" / "event.schema.json").read_text(encoding="utf-8")
     assert committed == json.dumps(event_json_schema(), sort_keys=True, indent=2) + "\n"
     assert committed == schema_text()
+
+
+def test_event_schema_is_printed_by_the_cli() -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["events", "schema"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout == (REPO / "docs" / "event.schema.json").read_text(encoding="utf-8")
 
 
 def test_event_schema_describes_the_envelope() -> None:

@@ -1,9 +1,12 @@
-"""load_events: every input into one arrow table of valid events, plus problems.
+"""load_events / load_records: every input into one arrow table of valid events, plus problems.
 
-The loop over JSONL lines is the hot path (millions of lines): it decodes,
-parses and accepts a plain valid line with a handful of dict operations and
-only falls back to the pydantic model when something looks off. Rows are
-kept as tuples and turned into arrow columns once at the end.
+Readers (``engine.ingest.readers``) turn each input into entries; everything
+from there is here and the same for every format: the fast path or the
+pydantic model, duplicate ids, counts, warnings and the table. The loop over
+JSON-object lines is the hot path (millions of lines): it parses and accepts
+a plain valid line with a handful of dict operations and only falls back to
+the general path when something looks off. Rows are kept as tuples and
+moved to Arrow in chunks.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import difflib
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any, BinaryIO
 
@@ -20,46 +23,23 @@ import pyarrow as pa
 from pydantic_core import from_json
 
 from engine.events import EventRow, validate_event
-from engine.ingest.csvrows import (
-    NOT_UTF8,
-    EventColumns,
-    csv_rows,
-    raw_text,
-    read_header,
-    row_to_record,
-)
 from engine.ingest.fast import fast_row
-from engine.ingest.results import EVENT_SCHEMA, InputError, InputProblem, LoadResult
-from engine.ingest.roster import RosterColumns, roster_records
-from engine.ingest.sources import READ_ERRORS, display_name, open_lines, read_error_reason
+from engine.ingest.readers import (
+    Entry,
+    ObjectLines,
+    Reader,
+    Source,
+    detect_reader,
+    get_reader,
+    json_text,
+    raw_text,
+)
+from engine.ingest.readers.jsonl import decode, not_an_object
+from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
+from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines
 from engine.vocab import EVENT_TYPES
 
-__all__ = ["load_events", "write_rejects"]
-
-_JSON_KINDS = {
-    list: "an array",
-    str: "a string",
-    int: "a number",
-    float: "a number",
-    bool: "a boolean",
-    type(None): "null",
-}
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed (numbers must be finite)")
-
-
-# json.loads(s, parse_constant=...) would build a decoder per call; reuse one.
-# It is the reference parser: its messages are the ones users see.
-_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
-
-
-def _json_problem(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON: {exc.msg} (column {exc.colno})"
-    return f"invalid JSON: {exc}"
-
+__all__ = ["load_events", "load_records", "write_rejects"]
 
 _ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
 _CHUNK = 65_536  # rows converted to Arrow at a time
@@ -82,10 +62,8 @@ class _Loader:
 
     # ------------------------------------------------------------ shared acceptance
 
-    def problem(self, shown: str, line: int, message: str, raw: str | bytes) -> None:
-        # CSV rows arrive already rendered by csv_rows; JSONL lines as bytes.
-        shown_raw = raw if isinstance(raw, str) else raw_text(raw)
-        self.problems.append(InputProblem(shown, line, message, shown_raw))
+    def problem(self, shown: str, line: int, message: str, raw: object) -> None:
+        self.problems.append(InputProblem(shown, line, message, raw_text(raw)))
 
     def accept(
         self,
@@ -93,7 +71,7 @@ class _Loader:
         early: list[str],
         shown: str,
         line: int,
-        raw: str | bytes,
+        raw: object,
     ) -> None:
         """Validate the events one input record stands for; keep all or none of them."""
         messages = list(early)
@@ -141,16 +119,38 @@ class _Loader:
         self.batches.append(pa.RecordBatch.from_arrays(arrays, names=list(_ROW_FIELDS)))
         self.rows.clear()  # in place: the JSONL loop holds a reference to this list
 
-    # ------------------------------------------------------------ formats
+    # ------------------------------------------------------------ inputs
 
-    def jsonl(self, shown: str, lines: Iterator[bytes]) -> None:
-        """The hot loop: one JSON object per line."""
+    def load(self, path: str, reader: Reader | None, stdin: BinaryIO | None) -> None:
+        """Read one input with the given reader, or the one the registry detects for it."""
+        with ExitStack() as stack:
+            head, lines = open_lines(path, stdin, stack)
+            chosen = reader if reader is not None else detect_reader(path, head)
+            source = Source(path, display_name(path), lines, self.warnings.add)
+            try:
+                if isinstance(chosen, ObjectLines):
+                    self.object_lines(source.shown, chosen.object_lines(source))
+                else:
+                    self.take(chosen.entries(source))
+            except READ_ERRORS as exc:
+                raise cannot_read(path, exc) from exc
+
+    def take(self, entries: Iterable[Entry]) -> None:
+        """The general path: every entry a reader yields, through ``accept``."""
+        for entry in entries:
+            self.read += 1
+            self.accept(entry.events, entry.problems, entry.shown, entry.line, entry.raw)
+
+    def object_lines(self, shown: str, lines: Iterator[bytes]) -> None:
+        """The hot loop, for readers of one JSON object per line.
+
+        Gives the verdicts ``take`` would give on the reader's entries; a
+        plain valid line costs a parse and a handful of dict operations.
+        """
         rows, files, line_col, seen = self.rows, self.files, self.lines, self.seen
         custom, known = self.custom, EVENT_TYPES
-        # pydantic-core's JSON parser is about three times faster than json.loads
-        # and checks UTF-8 itself. Whenever it succeeds json.loads gives the same
-        # value (tests/test_ingest.py checks this); when it fails, json.loads is
-        # asked, so the verdict and the message are always the standard parser's.
+        # pydantic-core's parser first (see readers.jsonl.decode); anything it
+        # refuses, and anything that is not an object, is decode's to explain.
         parse, fast = from_json, fast_row
         read = accepted = 0
         try:
@@ -161,21 +161,13 @@ class _Loader:
                 try:
                     obj = parse(raw, allow_inf_nan=False)
                 except ValueError:
-                    try:
-                        obj = _decode(raw.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        self.problem(shown, lineno, NOT_UTF8, raw)
-                        continue
-                    except ValueError as exc:
-                        self.problem(shown, lineno, _json_problem(exc), raw)
-                        continue
-                    except RecursionError:
-                        self.problem(shown, lineno, "invalid JSON: nested too deeply", raw)
-                        continue
+                    obj = None
                 if type(obj) is not dict:
-                    kind = _JSON_KINDS.get(type(obj), "not an object")
-                    self.problem(shown, lineno, f"expected a JSON object, got {kind}", raw)
-                    continue
+                    found = decode(raw)
+                    if type(found) is str:
+                        self.problem(shown, lineno, found, raw)
+                        continue
+                    obj = found
                 row = fast(obj)
                 if row is not None and row[0] not in seen:
                     seen[row[0]] = len(files)
@@ -192,42 +184,6 @@ class _Loader:
         finally:
             self.read += read
             self.accepted += accepted
-
-    def csv(self, shown: str, lines: Iterator[bytes]) -> None:
-        """Header row, then one event per row; extra columns become attrs."""
-        columns: EventColumns | None = None
-        for row in csv_rows(lines):
-            if columns is None:
-                columns = EventColumns(read_header(row, shown), shown)
-                self.warnings.update(columns.warnings)
-                continue
-            self.read += 1
-            if row.problem is not None:
-                self.problem(shown, row.line, row.problem, row.raw)
-                continue
-            record, early = row_to_record(columns, row.cells)
-            if record is None:
-                self.problem(shown, row.line, "; ".join(early), row.raw)
-                continue
-            self.accept([record], early, shown, row.line, row.raw)
-
-    def roster(self, path: str, shown: str, lines: Iterator[bytes]) -> None:
-        """rep,manager,start,end rows -> team_member_added/removed events."""
-        columns: RosterColumns | None = None
-        for row in csv_rows(lines):
-            if columns is None:
-                columns = RosterColumns(read_header(row, shown), shown)
-                self.warnings.update(columns.warnings)
-                continue
-            self.read += 1
-            if row.problem is not None:
-                self.problem(shown, row.line, row.problem, row.raw)
-                continue
-            records, early = roster_records(columns, row.cells, path, row.line)
-            if early:
-                self.problem(shown, row.line, "; ".join(early), row.raw)
-                continue
-            self.accept(records, [], shown, row.line, row.raw)
 
     # ------------------------------------------------------------ result
 
@@ -270,26 +226,35 @@ def unknown_type_hint(event_type: str) -> str:
 def load_events(paths: Sequence[str], *, roster: str | None = None, stdin: BinaryIO | None = None) -> LoadResult:
     """Read every input (roster first, then paths in order) into one LoadResult.
 
+    Each path's format comes from the reader registry (``engine.ingest.readers``).
     Per-record problems are collected, never raised; InputError is raised only
     when an input as a whole cannot be read.
     """
     loader = _Loader()
-    inputs: list[tuple[str, bool]] = [(roster, True)] if roster is not None else []
-    inputs.extend((path, False) for path in paths)
-    for path, is_roster in inputs:
-        shown = display_name(path)
-        with ExitStack() as stack:
-            fmt, lines = open_lines(path, stdin, stack)
-            try:
-                if is_roster:
-                    loader.roster(path, shown, lines)
-                elif fmt == "jsonl":
-                    loader.jsonl(shown, lines)
-                else:
-                    loader.csv(shown, lines)
-            except READ_ERRORS as exc:
-                raise InputError(f"{shown}: cannot read: {read_error_reason(exc)}") from exc
+    if roster is not None:
+        loader.load(roster, get_reader("roster"), stdin)
+    for path in paths:
+        loader.load(path, None, stdin)
     return loader.result()
+
+
+def load_records(records: Iterable[dict[str, Any]], *, name: str = "<memory>") -> LoadResult:
+    """Validate records given from memory exactly as if they were lines of a JSONL file.
+
+    Problems name the input ``name`` and the record's 1-based position; their
+    ``raw`` is the record as JSON. Nothing is raised for a bad record.
+    """
+    loader = _Loader()
+    loader.take(_memory_entries(records, name))
+    return loader.result()
+
+
+def _memory_entries(records: Iterable[object], name: str) -> Iterator[Entry]:
+    for position, record in enumerate(records, 1):
+        if type(record) is dict:
+            yield Entry(name, position, record, [record], [])
+        else:
+            yield Entry(name, position, json_text(record), [], [not_an_object(record)])
 
 
 def write_rejects(path: str, problems: Sequence[InputProblem]) -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from engine.errors import InputError  # raised by ingestion; part of its interface
+
 __all__ = ["EVENT_SCHEMA", "InputError", "InputProblem", "LoadResult", "empty_table"]
 
 # Column order and types are part of the engine's contract with ingestion:
@@ -45,13 +47,6 @@ class InputProblem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
-
-
-class InputError(Exception):
-    """A whole input cannot be used (missing, unreadable, corrupt, bad CSV header).
-
-    Per-record trouble is never raised; it becomes an InputProblem instead.
-    """
 
 
 @dataclass

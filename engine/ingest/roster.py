@@ -2,7 +2,8 @@
 
 Rules only understand events, so a roster is just another way of writing
 ``team_member_added``/``team_member_removed``; converting it here keeps one
-code path for team membership.
+code path for team membership. A roster is read by the shared CSV reader;
+this module is only the mapping from its columns to those events.
 """
 
 from __future__ import annotations
@@ -10,29 +11,45 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from engine.errors import InputError
 from engine.events import TimestampError, describe, parse_timestamp, timestamp_problem
-from engine.ingest.results import InputError
+from engine.ingest.readers.base import Source
+from engine.ingest.readers.csv import CsvReader, Header
 
-__all__ = ["RosterColumns", "roster_records"]
+__all__ = ["ROSTER_READER", "RosterColumns"]
 
 _REQUIRED = ("rep", "manager", "start")
 _KNOWN = (*_REQUIRED, "end")
 
 
 class RosterColumns:
-    """Positions of the roster columns; unknown columns are ignored with a warning."""
+    """The mapping of a roster CSV: positions of its columns; unknown ones are ignored with a warning."""
 
-    def __init__(self, names: list[str], shown: str) -> None:
+    def __init__(self, header: Header, source: Source) -> None:
+        names = header.names
         lowered = [name.lower() for name in names]
         missing = [name for name in _REQUIRED if name not in lowered]
         if missing:
-            raise InputError(
-                f"{shown}: cannot read: a roster needs columns rep, manager, start "
-                f"(end optional); missing {', '.join(missing)}"
+            raise InputError.at(
+                source.shown,
+                f"cannot read: a roster needs columns rep, manager, start (end optional); missing {', '.join(missing)}",
+                line=header.line,
             )
-        self.width = len(names)
         self.index = {name: lowered.index(name) for name in _KNOWN if name in lowered}
-        self.warnings = [f"{shown}: roster column {name!r} is ignored" for name in names if name.lower() not in _KNOWN]
+        # Ids name the file as given, so they do not depend on how it is displayed.
+        self.base = "<stdin>" if source.path == "-" else os.path.basename(source.path)
+        for name in names:
+            if name.lower() not in _KNOWN:
+                source.warn(f"{source.shown}: roster column {name!r} is ignored")
+
+    def events(self, cells: list[str], line: int) -> tuple[list[dict[str, Any]], list[str]]:
+        """The events one roster row stands for, or the reasons it stands for none."""
+
+        def cell(name: str) -> str:
+            at = self.index.get(name)
+            return "" if at is None else cells[at]
+
+        return _membership(self.base, line, cell("rep"), cell("manager"), cell("start"), cell("end"))
 
 
 def _person(field: str, value: str, problems: list[str]) -> None:
@@ -50,18 +67,10 @@ def _instant(field: str, value: str, problems: list[str]) -> int | None:
         return None
 
 
-def roster_records(
-    columns: RosterColumns, cells: list[str], path: str, line: int
+def _membership(
+    base: str, line: int, rep: str, manager: str, start: str, end: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The events one roster row stands for, or the reasons it stands for none."""
-    if len(cells) != columns.width:
-        return [], [f"row has {len(cells)} cells but the header has {columns.width} columns"]
-
-    def cell(name: str) -> str:
-        at = columns.index.get(name)
-        return "" if at is None else cells[at]
-
-    rep, manager, start, end = cell("rep"), cell("manager"), cell("start"), cell("end")
+    """team_member_added (and _removed when the row has an end), or why the row gives none."""
     problems: list[str] = []
     _person("rep", rep, problems)
     _person("manager", manager, problems)
@@ -76,7 +85,6 @@ def roster_records(
     if problems:
         return [], problems
 
-    base = "<stdin>" if path == "-" else os.path.basename(path)
     common: dict[str, Any] = {
         "actor": manager,
         "actor_role": "manager",
@@ -101,3 +109,8 @@ def roster_records(
             }
         )
     return records, problems
+
+
+# Not a format of event inputs (it claims no file names and sniffs nothing):
+# load_events picks it by name for --roster.
+ROSTER_READER = CsvReader("roster", RosterColumns)

@@ -1,4 +1,4 @@
-"""Opening inputs: files, gzip, stdin, and deciding JSONL versus CSV.
+"""Opening inputs: files, gzip, stdin, BOM; the first line is kept for format detection.
 
 Everything is read as bytes line by line, so a file of millions of events is
 never held in memory twice and a stray invalid byte spoils only its own line.
@@ -9,25 +9,16 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
-import os
 import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, Literal, cast
+from typing import BinaryIO, cast
 
-from engine.ingest.results import InputError
+from engine.errors import InputError
 
-__all__ = ["READ_ERRORS", "Format", "display_name", "open_lines", "read_error_reason"]
+__all__ = ["READ_ERRORS", "cannot_read", "display_name", "open_lines", "read_error_reason"]
 
-Format = Literal["jsonl", "csv"]
-
-_EXTENSIONS: dict[str, Format] = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-}
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 
@@ -43,12 +34,6 @@ def display_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _format_from_name(path: str) -> Format | None:
-    name = path.lower()
-    name = name.removesuffix(".gz")
-    return _EXTENSIONS.get(os.path.splitext(name)[1])
-
-
 def _open_binary(path: str, stdin: BinaryIO | None, stack: ExitStack) -> BinaryIO:
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
@@ -58,14 +43,13 @@ def _open_binary(path: str, stdin: BinaryIO | None, stack: ExitStack) -> BinaryI
     return cast(BinaryIO, stack.enter_context(open(path, "rb")))
 
 
-def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[Format, Iterator[bytes]]:
-    """The input's format and its physical lines as bytes (BOM removed).
+def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[bytes, Iterator[bytes]]:
+    """The input's first non-blank line (b"" if none) and all its physical lines as bytes (BOM removed).
 
     Compression is recognised by the gzip magic bytes, not trusted to the
-    name; the format comes from the extension (ignoring ``.gz``) or, for stdin
-    and unknown extensions, from the first non-blank character.
+    name. The first line lets the reader registry tell formats apart when
+    the name does not.
     """
-    shown = display_name(path)
     try:
         stream = _open_binary(path, stdin, stack)
         head = cast(io.BufferedReader, stream).peek(2)[:2]
@@ -75,7 +59,7 @@ def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[For
             stream = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, unzipped), 1 << 16))
         lines: Iterator[bytes] = iter(stream)
         # Pull the leading blank lines (and the first real one) to strip the
-        # BOM and, when needed, sniff the format; then put them back in front.
+        # BOM and keep the first line for detection; then put them back in front.
         pending: list[bytes] = []
         first = b""
         for line in lines:
@@ -86,11 +70,13 @@ def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[For
                 first = line
                 break
     except READ_ERRORS as exc:
-        raise InputError(f"{shown}: cannot read: {read_error_reason(exc)}") from exc
-    fmt = _format_from_name(path) if path != "-" else None
-    if fmt is None:
-        fmt = "jsonl" if first.lstrip()[:1] == b"{" else "csv"
-    return fmt, itertools.chain(pending, lines)
+        raise cannot_read(path, exc) from exc
+    return first, itertools.chain(pending, lines)
+
+
+def cannot_read(path: str, exc: BaseException) -> InputError:
+    """The error for an input that failed while being opened or read."""
+    return InputError.at(display_name(path), f"cannot read: {read_error_reason(exc)}")
 
 
 def read_error_reason(exc: BaseException) -> str:
