@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -36,7 +35,7 @@ from engine.api import evaluate, prepare_rules
 from engine.config import Settings
 from engine.errors import Problem, RuleError
 from engine.findings import Finding, iso
-from engine.ingest import load_events
+from engine.ingest import load_records
 from engine.lang.params import parse_duration
 from engine.lang.plan import CompiledRule
 from engine.lang.yamlpos import YamlProblems, load_located
@@ -217,12 +216,7 @@ def run_case(case: Case, rules_dirs: list[str] | None = None) -> Outcome:
     chosen = [c for c in compiled if c.id == case.rule]
     if not chosen:
         return Outcome(case, False, f"no rule '{case.rule}' in the rule directories")
-    with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "case.jsonl")
-        with open(log, "w", encoding="utf-8") as handle:
-            for event in case.events:
-                handle.write(json.dumps(event) + "\n")
-        loaded = load_events([log])
+    loaded = load_records(case.events, name=f"<{case.id}>")
     if loaded.problems:
         return Outcome(case, False, "invalid case events: " + "; ".join(p.message for p in loaded.problems))
     findings = evaluate(loaded, chosen).findings
