@@ -5,12 +5,14 @@ and :func:`evaluate` for callers that load once and evaluate many times.
 """
 
 from engine.api import check, evaluate, prepare_rules
-from engine.errors import ConfigError, InvalidInput, Problem, RuleError, SalesmirrorError
+from engine.errors import ConfigError, EngineError, InputError, InvalidInput, Problem, RuleError, SalesmirrorError
 from engine.report import Finding, NotAssessed, Report, RuleMeta
 
 __all__ = [
     "ConfigError",
+    "EngineError",
     "Finding",
+    "InputError",
     "InvalidInput",
     "NotAssessed",
     "Problem",

@@ -34,11 +34,11 @@ from typing import Any
 from engine.api import evaluate, prepare_rules
 from engine.config import Settings
 from engine.errors import Problem, RuleError
-from engine.findings import Finding, iso
 from engine.ingest import load_records
 from engine.lang.params import parse_duration
 from engine.lang.plan import CompiledRule
 from engine.lang.yamlpos import YamlProblems, load_located
+from engine.report.model import Finding, iso
 
 
 @dataclass

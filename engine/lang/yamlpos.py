@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Problem
+from engine.errors import Problem, SalesmirrorError
 
 Path = tuple[Any, ...]
 
@@ -59,9 +59,9 @@ def load_located(text: str, path: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
-        raise _YamlProblems([Problem(path, line, col, f"invalid YAML: {reason}")]) from None
+        raise YamlProblems([Problem(path, line, col, f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
-        raise _YamlProblems([Problem(path, 1, 1, f"invalid YAML: {exc}")]) from None
+        raise YamlProblems([Problem(path, 1, 1, f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
     doc = Located(path, None)
@@ -69,17 +69,12 @@ def load_located(text: str, path: str) -> Located:
     if root is not None:
         doc.data = _build(root, (), doc, loader, problems)
     if problems:
-        raise _YamlProblems(problems)
+        raise YamlProblems(problems)
     return doc
 
 
-class _YamlProblems(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
-
-
-YamlProblems = _YamlProblems
+class YamlProblems(SalesmirrorError):
+    """A YAML document cannot be read; callers re-raise its problems as their layer's error."""
 
 
 def _build(node: yaml.Node, loc: Path, doc: Located, loader: yaml.SafeLoader, problems: list[Problem]) -> Any:
