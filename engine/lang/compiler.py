@@ -273,7 +273,7 @@ class RuleCompiler:
             return how, exp.null(), metric.name or how
         sql, kind = found
         if how != "distinct" and kind in ("attr", "source", "envelope"):
-            sql = exp.TryCast(this=sql, to=exp.DataType.build("DOUBLE"))
+            sql = exp.TryCast(this=sql, to=exp.DataType.build("DOUBLE"), safe=True)
         leaf = str(target).rsplit(".", 1)[-1]
         return how, sql, metric.name or f"{how}_{leaf}"
 

@@ -99,11 +99,12 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
             "QUALIFY ROW_NUMBER() OVER (PARTITION BY n.seq ORDER BY l.role, l.r_start DESC, l.manager) = 1), "
             f"resolved AS (SELECT {plain_cols} FROM {RAW} WHERE manager IS NOT NULL AND actor_role IS NOT NULL "
             f"UNION ALL SELECT {resolved_cols} FROM needs n LEFT JOIN by_rep r ON r.seq = n.seq "
-            "LEFT JOIN by_actor a ON a.seq = n.seq) "
+            "LEFT JOIN by_actor a ON a.seq = n.seq), "
             # rep_on_team: was the event's rep on some manager's team at that moment (NULL without a rep)?
-            "SELECT e.*, CASE WHEN e.rep IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM sm_lookup l "
-            "WHERE l.role = 'rep' AND l.person = e.rep AND e.ts >= l.r_start AND e.ts < l.r_stop) END AS rep_on_team "
-            "FROM resolved e ORDER BY type, ts, id",
+            "on_team AS (SELECT DISTINCT x.seq FROM resolved x JOIN sm_lookup l ON l.role = 'rep' "
+            "AND l.person = x.rep AND x.ts >= l.r_start AND x.ts < l.r_stop) "
+            "SELECT e.*, CASE WHEN e.rep IS NULL THEN NULL ELSE o.seq IS NOT NULL END AS rep_on_team "
+            "FROM resolved e LEFT JOIN on_team o ON o.seq = e.seq ORDER BY type, ts, id",
         ),
         # Who led what, clipped to the log. Managers without roster entries are assessed over the whole log.
         (

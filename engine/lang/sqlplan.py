@@ -67,6 +67,14 @@ def join_on(group: list[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{g} = {right}.{g}" for g in group)
 
 
+def seconds_between(start: str, end: str) -> str:
+    """SQL for the seconds from ``start`` to ``end`` (timestamps), fractions kept, in every dialect.
+
+    DuckDB's EPOCH() becomes Spark's UNIX_TIMESTAMP, which drops the fraction of a second.
+    """
+    return f"(DATE_DIFF('microsecond', {start}, {end}) / 1000000)"
+
+
 def ordered_ids(ts: str, event_id: str) -> str:
     """SQL aggregating event ids ordered by (ts, id), in a form every dialect keeps ordered.
 

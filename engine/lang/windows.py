@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from engine.lang.parts import OP_SYMBOL
-from engine.lang.sqlplan import cols, interval, join_on, ordered_ids, parse, quoted
+from engine.lang.sqlplan import cols, interval, join_on, ordered_ids, parse, quoted, seconds_between
 
 if TYPE_CHECKING:
     from engine.lang.compiler import RuleCompiler
@@ -96,13 +96,13 @@ def fixed_windows(rc: RuleCompiler, out: CompiledRule) -> tuple[str, str]:
             f"SELECT {cols(g, 'u')}, u.s_start, u.s_end, u.s_start AS w_start, u.s_end AS w_end, "
             f"1.0 AS coverage FROM ({universe}) u"
         )
-        return win_sql, f"(epoch(w_end) - epoch(w_start)) >= {win.min_days * 86400}"
+        return win_sql, f"{seconds_between('w_start', 'w_end')} >= {win.min_days * 86400}"
     step = _CALENDAR_STEP[win.unit]
     win_sql = (
         f"SELECT {cols(g, 'u')}, u.s_start, u.s_end, GREATEST(t.p, u.s_start) AS w_start, "
         f"LEAST(t.p + {step}, u.s_end) AS w_end, "
-        f"(epoch(LEAST(t.p + {step}, u.s_end)) - epoch(GREATEST(t.p, u.s_start))) / "
-        f"(epoch(t.p + {step}) - epoch(t.p)) AS coverage "
+        f"{seconds_between('GREATEST(t.p, u.s_start)', f'LEAST(t.p + {step}, u.s_end)')} / "
+        f"{seconds_between('t.p', f't.p + {step}')} AS coverage "
         f"FROM ({universe}) u CROSS JOIN UNNEST(generate_series(date_trunc('{win.unit}', u.s_start), u.s_end, {step})) AS t(p) "
         f"WHERE GREATEST(t.p, u.s_start) < LEAST(t.p + {step}, u.s_end)"
     )

@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from engine.lang.kinds.base import Kind
 from engine.lang.parts import Base, shape_error
-from engine.lang.sqlplan import SCOPES_PAIR, cols, parse
+from engine.lang.sqlplan import SCOPES_PAIR, cols, parse, seconds_between
 from engine.lang.windows import assessment
 
 if TYPE_CHECKING:
@@ -56,17 +56,19 @@ def compile_absence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
         f"SELECT *, LEAD(t) OVER sm_o AS t_next, LEAD(pid) OVER sm_o AS pid_next FROM ({points}) x "
         f"WINDOW sm_o AS (PARTITION BY {cols(g)}, s_start ORDER BY t, o, pid)"
     )
+    gap = seconds_between("t", "t_next")
+    led = seconds_between("s_start", "s_end")
     per = (
-        f"SELECT *, epoch(t_next) - epoch(t) AS gap_s, "
-        f"ROW_NUMBER() OVER (PARTITION BY {cols(g)}, s_start ORDER BY epoch(t_next) - epoch(t) DESC, t) AS sm_rank, "
-        f"SUM(CASE WHEN epoch(t_next) - epoch(t) >= {max_gap} THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS gaps_over, "
+        f"SELECT *, {gap} AS gap_s, "
+        f"ROW_NUMBER() OVER (PARTITION BY {cols(g)}, s_start ORDER BY {gap} DESC, t) AS sm_rank, "
+        f"SUM(CASE WHEN {gap} >= {max_gap} THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS gaps_over, "
         f"SUM(CASE WHEN o = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS contacts "
         f"FROM ({gaps}) y WHERE t_next IS NOT NULL"
     )
     scored = (
-        f"SELECT *, gap_s / 86400.0 AS longest_gap_days, (epoch(s_end) - epoch(s_start)) / 86400.0 AS scope_days, "
-        f"(epoch(s_end) - epoch(s_start)) >= {max_gap} AS sm_covered, TRUE AS sm_supported, "
-        f"gap_s >= {max_gap} AND (epoch(s_end) - epoch(s_start)) >= {max_gap} AS sm_fire "
+        f"SELECT *, gap_s / 86400 AS longest_gap_days, {led} / 86400 AS scope_days, "
+        f"{led} >= {max_gap} AS sm_covered, TRUE AS sm_supported, "
+        f"gap_s >= {max_gap} AND {led} >= {max_gap} AS sm_fire "
         f"FROM ({per}) z WHERE sm_rank = 1"
     )
     out.stages.append((f"{p}w", parse(scored)))
