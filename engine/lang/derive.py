@@ -1,0 +1,192 @@
+"""Compile ``derive`` entries: one number per event, measured on its text or lists.
+
+similarity   1 - Levenshtein distance / longer length of two normalised texts
+added_words  distinct words of the new text that the original lacks
+lexicon      share of a text's words that are on a word list
+specificity  concrete tokens: numbers, dates, work objects, record ids, names
+length       items in a JSON list attribute
+word_count   words in a text
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from engine.lang.fields import REPORTED, Context, field_expr, json_list, resolve_value
+
+KINDS = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
+
+# Work objects and logistics: a message naming one is about something concrete.
+# Rule sets may replace the list with their own named list "concrete_words".
+DEFAULT_CONCRETE_WORDS = (
+    "agenda",
+    "badge",
+    "calendar",
+    "contract",
+    "crm",
+    "dashboard",
+    "deck",
+    "demo",
+    "discount",
+    "expense",
+    "forecast",
+    "gong",
+    "hubspot",
+    "invite",
+    "invoice",
+    "kitchen",
+    "laptop",
+    "link",
+    "lunch",
+    "office",
+    "onboarding",
+    "parking",
+    "playbook",
+    "pricing",
+    "proposal",
+    "quote",
+    "report",
+    "room",
+    "salesforce",
+    "slides",
+    "spreadsheet",
+    "template",
+    "training",
+    "webinar",
+    "zoom",
+)
+# "may" and "today"/"tomorrow" are left out: slogans use them as often as schedules do.
+_MONTHS = (
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
+    "|july|august|september|october|november|december"
+)
+_DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|sunday|eod|eow|noon"
+
+_TOKEN = r"[a-z0-9']+"  # a word of lower-cased text (what word_count and lexicon count)
+
+
+def _text(column: exp.Expr) -> exp.Expr:
+    """The field's text, '' when absent."""
+    return exp.Coalesce(this=column, expressions=[exp.Literal.string("")])
+
+
+def _norm_text(column: exp.Expr) -> exp.Expr:
+    """Lower-case, punctuation to spaces, spaces collapsed: what 'nearly verbatim' compares."""
+    cleaned = exp.RegexpReplace(
+        this=exp.Lower(this=_text(column)),
+        expression=exp.Literal.string(r"[^a-z0-9]+"),
+        replacement=exp.Literal.string(" "),
+        modifiers=exp.Literal.string("g"),
+    )
+    return exp.Trim(this=cleaned)
+
+
+def _count_matches(text: exp.Expr, pattern: str) -> exp.Expr:
+    return exp.func("LEN", exp.RegexpExtractAll(this=text, expression=exp.Literal.string(pattern)))
+
+
+def _words_pattern(words: list[Any]) -> str:
+    escaped = sorted({re.escape(str(w).lower()) for w in words}, key=lambda w: (-len(w), w))
+    return r"\b(" + "|".join(escaped) + r")\b"
+
+
+def _greatest(first: exp.Expr, *rest: exp.Expr) -> exp.Expr:
+    """GREATEST that skips NULLs, as both engines do (unflagged, sqlglot writes DuckDB a NULL-if-any CASE)."""
+    return exp.Greatest(this=first, expressions=list(rest), ignore_nulls=True)
+
+
+def _sum(terms: list[exp.Expr]) -> exp.Expr:
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.paren(total)
+
+
+def _two_fields(
+    how: str, fields: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None, problem: str
+) -> tuple[exp.Expr, exp.Expr] | None:
+    """The SQL of a measure's two fields (None when the count is wrong or a field is unknown)."""
+    if not isinstance(fields, list) or len(fields) != 2:
+        ctx.report(loc + (how,), problem)
+        return None
+    found = [field_expr(name, ctx, loc + (how, i), types) for i, name in enumerate(fields)]
+    if found[0] is None or found[1] is None:
+        return None
+    return found[0][0], found[1][0]
+
+
+def _added_words(old: exp.Expr, new: exp.Expr) -> exp.Expr:
+    """How many distinct words of ``new`` do not occur in ``old``."""
+    template = sqlglot.parse_one(
+        "LEN(LIST_DISTINCT(LIST_FILTER(REGEXP_EXTRACT_ALL(:new, '[a-z0-9]+'), "
+        "w -> NOT LIST_CONTAINS(REGEXP_EXTRACT_ALL(:old, '[a-z0-9]+'), w))))",
+        read="duckdb",
+    )
+    holes = {"old": old, "new": new}
+    return template.transform(lambda node: holes[node.name].copy() if isinstance(node, exp.Placeholder) else node)
+
+
+def _similarity(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    """1 - edit distance / the longer length (1 for two empty texts)."""
+    longest = _greatest(exp.Length(this=a), exp.Length(this=b), exp.Literal.number(1))
+    distance = exp.cast(exp.Levenshtein(this=a, expression=b), "DOUBLE")
+    return exp.Sub(this=exp.Literal.number(1), expression=exp.Div(this=distance, expression=longest))
+
+
+def _specificity(column: exp.Expr, text: exp.Expr, ctx: Context) -> exp.Expr:
+    """Concrete tokens a seller can act on."""
+    concrete = ctx.lists.get("concrete_words", list(DEFAULT_CONCRETE_WORDS))
+    patterns_lower = [
+        r"\d+(?:[.,:]\d+)*",  # numbers, amounts, percentages, times: one each
+        rf"\b({_MONTHS}|{_DAYS})\b",  # dates and deadlines
+        _words_pattern(concrete),  # work objects and logistics
+    ]
+    patterns_raw = [
+        r"\b[A-Z]{2,}[-_]?\d+\b",  # record ids such as OPP-1234
+        r"[a-z,;:]\s+[A-Z][a-z]{2,}",  # proper nouns mid-sentence (accounts, people)
+    ]
+    raw = _text(column)
+    return _sum([_count_matches(text, p) for p in patterns_lower] + [_count_matches(raw, p) for p in patterns_raw])
+
+
+def compile_derived(
+    name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
+) -> exp.Expr | None:
+    """SQL for one ``derive`` entry (a number per event)."""
+    chosen = [k for k in KINDS if getattr(spec, k) is not None]
+    if len(chosen) != 1:
+        ctx.report(loc, f"a derived value needs exactly one of {', '.join(KINDS)}")
+        return None
+    how = chosen[0]
+    if how == "added_words":
+        problem = "added_words compares exactly two fields: the original, then the new text"
+        pair = _two_fields(how, spec.added_words, ctx, loc, types, problem)
+        return None if pair is None else _added_words(_norm_text(pair[0]), _norm_text(pair[1]))
+    if how == "similarity":
+        pair = _two_fields(how, spec.similarity, ctx, loc, types, "similarity compares exactly two fields")
+        return None if pair is None else _similarity(_norm_text(pair[0]), _norm_text(pair[1]))
+    source = field_expr(getattr(spec, how), ctx, loc + (how,), types)
+    if source is None:
+        return None
+    column, kind = source
+    if how == "length":  # JSON_ARRAY_LENGTH is in both engines; NULL (absent, not a list) counts 0
+        listed = json_list(column) if kind in ("attr", "source") else column
+        return exp.Coalesce(this=exp.func("JSON_ARRAY_LENGTH", listed), expressions=[exp.Literal.number(0)])
+    text = exp.Lower(this=_text(column))
+    word_count = _count_matches(text, _TOKEN)
+    if how == "word_count":
+        return word_count
+    if how == "specificity":
+        return _specificity(column, text, ctx)
+    words = resolve_value(spec.words, ctx, loc + ("words",)) if spec.words is not None else None
+    if words is REPORTED:
+        return None
+    if not isinstance(words, list) or not words:
+        ctx.report(loc + ("words",), "lexicon needs 'words': an @list or a list of words")
+        return None
+    hits = exp.cast(_count_matches(text, _words_pattern(words)), "DOUBLE")
+    return exp.Div(this=hits, expression=_greatest(word_count, exp.Literal.number(1)))
