@@ -4,6 +4,8 @@ A condition is a mapping of ``field: value`` entries, all of which must hold,
 with ``all``/``any``/``not`` to combine conditions and ``use`` to splice in a
 named macro. Fields and values are resolved by :mod:`engine.lang.fields`;
 derived measures live in :mod:`engine.lang.derive` and are re-exported here.
+Only constructs that render alike for DuckDB and Spark are used (see
+:mod:`engine.lang.portable`).
 """
 
 from __future__ import annotations
@@ -145,8 +147,8 @@ def _typed(field_sql: exp.Expr, kind: str, sample: Any) -> exp.Expr:
         return field_sql
     if isinstance(sample, bool):
         return exp.Lower(this=field_sql)
-    if isinstance(sample, (int, float)):
-        return exp.TryCast(this=field_sql, to=exp.DataType.build("DOUBLE"))
+    if isinstance(sample, (int, float)):  # safe: TRY_CAST for Spark too, not a plain CAST
+        return exp.TryCast(this=field_sql, to=exp.DataType.build("DOUBLE"), safe=True)
     return field_sql
 
 
@@ -228,8 +230,9 @@ def _leaf(
         if kind not in ("attr", "source"):
             ctx.report(loc, "'contains' applies to list attributes (attrs.<name>)")
             return None
-        array = exp.cast(json_list(column), "VARCHAR[]")
-        return exp.ArrayContains(this=array, expression=exp.Literal.string(str(value)))
+        # a JSON list cast to an array of text: FROM_JSON for Spark; a value that is not a list is NULL
+        listed = exp.TryCast(this=json_list(column), to=exp.DataType.build("ARRAY<VARCHAR>"), safe=True)
+        return exp.ArrayContains(this=listed, expression=exp.Literal.string(str(value)))
     if op in ("same_as", "differs_from"):
         other = field_expr(value, ctx, loc, types)
         if other is None:

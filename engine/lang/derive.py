@@ -6,6 +6,13 @@ lexicon      share of a text's words that are on a word list
 specificity  concrete tokens: numbers, dates, work objects, record ids, names
 length       items in a JSON list attribute
 word_count   words in a text
+
+Every measure is built from sqlglot's typed expressions that render alike for
+DuckDB and Spark SQL (``engine.lang.portable`` checks the plans): array sizes
+are ``exp.ArraySize`` (never LENGTH of an array), regex extraction names its
+group 0 (Spark's default group is 1), and the word lists use
+``exp.ArrayFilter``/``exp.ArrayDistinct``/``exp.ArrayContains`` with an
+``exp.Lambda`` rather than DuckDB's list functions.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from engine.lang.fields import REPORTED, Context, field_expr, json_list, resolve_value
@@ -66,11 +72,13 @@ _MONTHS = (
 )
 _DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|sunday|eod|eow|noon"
 
+_WORD = r"[a-z0-9]+"  # a word of normalised text (what added_words compares)
 _TOKEN = r"[a-z0-9']+"  # a word of lower-cased text (what word_count and lexicon count)
+_LAMBDA_WORD = "sm_word"  # the lambda's parameter in added_words
 
 
 def _text(column: exp.Expr) -> exp.Expr:
-    """The field's text, '' when absent."""
+    """The field's text, '' when absent, so every array below is non-NULL (Spark's SIZE(NULL) is -1)."""
     return exp.Coalesce(this=column, expressions=[exp.Literal.string("")])
 
 
@@ -80,13 +88,18 @@ def _norm_text(column: exp.Expr) -> exp.Expr:
         this=exp.Lower(this=_text(column)),
         expression=exp.Literal.string(r"[^a-z0-9]+"),
         replacement=exp.Literal.string(" "),
-        modifiers=exp.Literal.string("g"),
+        modifiers=exp.Literal.string("g"),  # every match; Spark's REGEXP_REPLACE always replaces all
     )
     return exp.Trim(this=cleaned)
 
 
+def _matches(text: exp.Expr, pattern: str) -> exp.Expr:
+    """Every whole match of ``pattern`` in ``text``, as an array of text."""
+    return exp.RegexpExtractAll(this=text, expression=exp.Literal.string(pattern), group=exp.Literal.number(0))
+
+
 def _count_matches(text: exp.Expr, pattern: str) -> exp.Expr:
-    return exp.func("LEN", exp.RegexpExtractAll(this=text, expression=exp.Literal.string(pattern)))
+    return exp.ArraySize(this=_matches(text, pattern))
 
 
 def _words_pattern(words: list[Any]) -> str:
@@ -121,13 +134,10 @@ def _two_fields(
 
 def _added_words(old: exp.Expr, new: exp.Expr) -> exp.Expr:
     """How many distinct words of ``new`` do not occur in ``old``."""
-    template = sqlglot.parse_one(
-        "LEN(LIST_DISTINCT(LIST_FILTER(REGEXP_EXTRACT_ALL(:new, '[a-z0-9]+'), "
-        "w -> NOT LIST_CONTAINS(REGEXP_EXTRACT_ALL(:old, '[a-z0-9]+'), w))))",
-        read="duckdb",
-    )
-    holes = {"old": old, "new": new}
-    return template.transform(lambda node: holes[node.name].copy() if isinstance(node, exp.Placeholder) else node)
+    word = exp.to_identifier(_LAMBDA_WORD)
+    absent = exp.not_(exp.ArrayContains(this=_matches(old, _WORD), expression=exp.column(_LAMBDA_WORD)))
+    fresh = exp.ArrayFilter(this=_matches(new, _WORD), expression=exp.Lambda(this=absent, expressions=[word]))
+    return exp.ArraySize(this=exp.ArrayDistinct(this=fresh))
 
 
 def _similarity(a: exp.Expr, b: exp.Expr) -> exp.Expr:

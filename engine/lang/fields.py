@@ -24,6 +24,9 @@ from engine.vocab import ENVELOPE_FIELDS, EVENT_TYPES, ROSTER_FIELDS, known_attr
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 REPORTED = object()  # a value whose problem was already reported
+# Events carry naive UTC times: DuckDB's TIMESTAMP, which is Spark's TIMESTAMP_NTZ (a bare
+# "TIMESTAMP" built outside a dialect would be Spark's TIMESTAMP with local time zone).
+NAIVE_TIMESTAMP = exp.DataType.build("TIMESTAMP", dialect="duckdb")
 
 
 @dataclass
@@ -142,9 +145,9 @@ def literal(value: Any) -> exp.Expr:
     if isinstance(value, datetime):
         if value.tzinfo is not None:  # YAML datetimes may carry an offset; events are UTC
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), NAIVE_TIMESTAMP)
     if isinstance(value, date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
+        return exp.cast(exp.Literal.string(value.isoformat()), NAIVE_TIMESTAMP)
     return exp.Literal.string(str(value))
 
 
