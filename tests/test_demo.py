@@ -44,3 +44,14 @@ def test_default_rules_find_exactly_the_labelled_traits() -> None:
     expected = {m: set(v["traits"]) | set(v["practices"]) for m, v in labels.items()}
     assert {m: found.get(m, set()) for m in expected} == expected
     assert report.rejected == 0 and report.read == report.evaluated
+
+
+def test_ratio_counts_never_exceed_their_evidence() -> None:
+    """Each counted event is one evidence event: a numerator above the distinct evidence
+    means rows were counted twice (as a split manager scope once did for mgr-009)."""
+    report = engine.check([str(DEMO / "events.jsonl.gz")], config=None)
+    ratios = [f for f in report.findings if f.threshold.get("metric") == "ratio"]
+    assert ratios
+    for finding in ratios:
+        numerator = next(iter(finding.metrics.values()))
+        assert numerator <= finding.evidence_total, (finding.manager, finding.rule, finding.metrics)

@@ -113,3 +113,47 @@ def test_manager_resolved_from_roster_at_event_time(tmp_path: Path) -> None:
     assert [(f.manager, f.metrics["count"]) for f in report.findings] == [("mgr-a", 3)]
     assert report.findings[0].window_start.isoformat() == "2026-01-10T00:00:00"
     assert report.findings[0].window_end.isoformat() == "2026-02-01T00:00:00"
+
+
+def test_reps_with_identical_tenures_give_one_manager_scope(tmp_path: Path) -> None:
+    """Ten reps joining on the same day give the manager one led period, not two.
+
+    The scope merge once ordered tied intervals differently in its two window
+    passes, split one period in two and counted the manager's messages twice.
+    """
+    from engine.backends import get_backend
+    from engine.ingest import load_events
+
+    events: list[dict[str, object]] = [
+        {
+            "id": f"add-{n}",
+            "ts": "2026-01-01T00:00:00Z",
+            "type": "team_member_added",
+            "actor": "mgr-1",
+            "manager": "mgr-1",
+            "rep": f"rep-{n}",
+        }
+        for n in range(10)
+    ]
+    events += [
+        {
+            "id": f"msg-{month}-{day}",
+            "ts": f"2026-{month:02d}-{day:02d}T09:00:00Z",
+            "type": "message_sent",
+            "actor": "mgr-1",
+            "attrs": {"audience": "team", "text": "Keep pushing, team!"},
+        }
+        for month in (1, 2, 3)
+        for day in range(2, 28, 3)
+    ]
+    loaded = load_events([_write(tmp_path / "log.jsonl", events)])
+    backend = get_backend("duckdb")(loaded.table)
+    try:
+        rows = backend.con.execute("SELECT manager, s_start, s_end FROM sm_scopes_m").fetchall()  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+    assert len(rows) == 1
+    report = engine.check([_write(tmp_path / "log.jsonl", events)], rules=[str(RULES)], config=None)
+    platitudes = [f for f in report.findings if f.rule == "platitude-peddler/empty-messages"]
+    assert platitudes and platitudes[0].metrics["messages"] == 27
+    assert len(platitudes[0].evidence) == len(set(platitudes[0].evidence))

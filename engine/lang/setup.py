@@ -24,7 +24,12 @@ _OPEN_END = "CAST('9999-01-01' AS TIMESTAMP)"  # an add with no removal after it
 
 
 def _merge_overlaps(table: str, keys: str, start: str, stop: str, tie: str) -> str:
-    """Number each run of overlapping intervals per key (for merging them into one)."""
+    """Number each run of overlapping intervals per key (for merging them into one).
+
+    The two window passes must order the rows the same way, so ``start`` and
+    ``tie`` together must order the rows of a key totally: with ties, a backend
+    may order them differently in each pass and split one run into two.
+    """
     marked = (
         f"SELECT *, CASE WHEN {start} <= MAX({stop}) OVER (PARTITION BY {keys} ORDER BY {start}, {tie} "
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS is_new FROM {table}"
@@ -78,7 +83,7 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
                 "manager, rep",
                 "r_start",
                 "r_stop",
-                "start_id",
+                "start_id, r_stop, end_id",
             )
             + ") g GROUP BY manager, rep, grp",
         ),
@@ -120,7 +125,7 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
             SCOPES_MANAGER,
             "SELECT manager, MIN(s_start) AS s_start, MAX(s_end) AS s_end FROM ("
             + _merge_overlaps(
-                f"(SELECT manager, s_start, s_end FROM {SCOPES_PAIR})", "manager", "s_start", "s_end", "s_end"
+                f"(SELECT manager, rep, s_start, s_end FROM {SCOPES_PAIR})", "manager", "s_start", "s_end", "s_end, rep"
             )
             + ") g GROUP BY manager, grp "
             f"UNION ALL SELECT DISTINCT e.manager, sp.span_start, sp.span_end FROM {EVENTS} e CROSS JOIN {SPAN} sp "
