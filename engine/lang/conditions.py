@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from engine.errors import Problem
+from engine.errors import SalesmirrorError
 from engine.lang.derive import DEFAULT_CONCRETE_WORDS, compile_derived
 from engine.lang.fields import (
     REPORTED,
@@ -70,12 +70,8 @@ _COMPARISONS: dict[str, type[exp.Binary]] = {
 }
 
 
-class CompileProblems(Exception):
-    """Raised with every problem found while compiling one rule."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
+class CompileProblems(SalesmirrorError):
+    """Raised with every problem found while compiling one rule (re-raised as a RuleError)."""
 
 
 def compile_condition(condition: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None = None) -> exp.Expr:

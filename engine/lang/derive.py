@@ -24,8 +24,6 @@ from sqlglot import exp
 
 from engine.lang.fields import REPORTED, Context, field_expr, json_list, resolve_value
 
-KINDS = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
-
 # Work objects and logistics: a message naming one is about something concrete.
 # Rule sets may replace the list with their own named list "concrete_words".
 DEFAULT_CONCRETE_WORDS = (
@@ -120,12 +118,9 @@ def _sum(terms: list[exp.Expr]) -> exp.Expr:
 
 
 def _two_fields(
-    how: str, fields: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None, problem: str
+    how: str, fields: list[str], ctx: Context, loc: tuple[Any, ...], types: set[str] | None
 ) -> tuple[exp.Expr, exp.Expr] | None:
-    """The SQL of a measure's two fields (None when the count is wrong or a field is unknown)."""
-    if not isinstance(fields, list) or len(fields) != 2:
-        ctx.report(loc + (how,), problem)
-        return None
+    """The SQL of a measure's two fields (None when a field is unknown)."""
     found = [field_expr(name, ctx, loc + (how, i), types) for i, name in enumerate(fields)]
     if found[0] is None or found[1] is None:
         return None
@@ -167,18 +162,13 @@ def compile_derived(
     name: str, spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
 ) -> exp.Expr | None:
     """SQL for one ``derive`` entry (a number per event)."""
-    chosen = [k for k in KINDS if getattr(spec, k) is not None]
-    if len(chosen) != 1:
-        ctx.report(loc, f"a derived value needs exactly one of {', '.join(KINDS)}")
-        return None
-    how = chosen[0]
-    if how == "added_words":
-        problem = "added_words compares exactly two fields: the original, then the new text"
-        pair = _two_fields(how, spec.added_words, ctx, loc, types, problem)
-        return None if pair is None else _added_words(_norm_text(pair[0]), _norm_text(pair[1]))
-    if how == "similarity":
-        pair = _two_fields(how, spec.similarity, ctx, loc, types, "similarity compares exactly two fields")
-        return None if pair is None else _similarity(_norm_text(pair[0]), _norm_text(pair[1]))
+    how = spec.measure  # the model guarantees one measure, two fields where two are compared
+    if how in ("added_words", "similarity"):
+        pair = _two_fields(how, getattr(spec, how), ctx, loc, types)
+        if pair is None:
+            return None
+        measure = _added_words if how == "added_words" else _similarity
+        return measure(_norm_text(pair[0]), _norm_text(pair[1]))
     source = field_expr(getattr(spec, how), ctx, loc + (how,), types)
     if source is None:
         return None
@@ -192,11 +182,11 @@ def compile_derived(
         return word_count
     if how == "specificity":
         return _specificity(column, text, ctx)
-    words = resolve_value(spec.words, ctx, loc + ("words",)) if spec.words is not None else None
+    words = resolve_value(spec.words, ctx, loc + ("words",))
     if words is REPORTED:
         return None
     if not isinstance(words, list) or not words:
-        ctx.report(loc + ("words",), "lexicon needs 'words': an @list or a list of words")
+        ctx.report(loc + ("words",), "lexicon needs 'words': an @list or a non-empty list of words")
         return None
     hits = exp.cast(_count_matches(text, _words_pattern(words)), "DOUBLE")
     return exp.Div(this=hits, expression=_greatest(word_count, exp.Literal.number(1)))

@@ -162,11 +162,13 @@ def _validate(model: type[BaseModel], doc: Located, problems: list[Problem]) -> 
         seen: set[tuple[Any, ...]] = set()
         errors = exc.errors()
         stripped = [_strip_tags(tuple(e["loc"]), doc.data) for e in errors]
-        for error, loc in zip(errors, stripped):
+        mismatch = ("literal_error", "string_type", "bool_type")
+        for index, (error, loc) in enumerate(zip(errors, stripped)):
             # A union member that does not fit at all (a literal tried against a mapping)
-            # is noise when another member explains what is wrong inside the value.
-            if error["type"] in ("literal_error", "string_type", "bool_type") and any(
-                other != loc and other[: len(loc)] == loc for other in stripped
+            # is noise when another member explains what is wrong with or inside the value.
+            if error["type"] in mismatch and any(
+                other_index != index and other[: len(loc)] == loc and errors[other_index]["type"] not in mismatch
+                for other_index, other in enumerate(stripped)
             ):
                 continue
             problem = _explain(model, doc, error, loc)

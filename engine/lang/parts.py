@@ -129,6 +129,9 @@ class Also(Strict):
     value: float | int | ParamRef
 
 
+DERIVED_MEASURES = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
+
+
 class DeriveSpec(Strict):
     """A per-event computed value (text predicates and list lengths)."""
 
@@ -145,6 +148,26 @@ class DeriveSpec(Strict):
     )
     length: str | None = Field(None, description="Field holding a list; its length.")
     word_count: str | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> DeriveSpec:
+        chosen = exactly_one(self, DERIVED_MEASURES)
+        if len(chosen) != 1:
+            raise shape_error(f"a derived value needs exactly one of {', '.join(DERIVED_MEASURES)}")
+        how = chosen[0]
+        if how == "added_words" and len(self.added_words or []) != 2:
+            raise shape_error("added_words compares exactly two fields: the original, then the new text", how)
+        if how == "similarity" and len(self.similarity or []) != 2:
+            raise shape_error("similarity compares exactly two fields", how)
+        if how == "lexicon" and not self.words:
+            raise shape_error("lexicon needs 'words': an @list or a list of words", how)
+        if how != "lexicon" and self.words is not None:
+            raise shape_error("'words' goes with lexicon only", "words")
+        return self
+
+    @property
+    def measure(self) -> str:
+        return exactly_one(self, DERIVED_MEASURES)[0]
 
 
 class Unless(Strict):
