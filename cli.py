@@ -6,6 +6,7 @@ rules, config or usage. Errors go to stderr as ``file:line[:col]: message``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -17,13 +18,40 @@ import click
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def _say(line: str) -> None:
+    """A line on stderr; a closed stderr (``2>&- ``, a reader gone) changes nothing, least of all the exit code."""
+    with contextlib.suppress(ValueError, OSError):  # BrokenPipeError is an OSError
+        click.echo(line, err=True)
+
+
+def _out(text: str) -> None:
+    """Text on stdout; when the reader stops early (``| head``) the rest is dropped quietly."""
+    try:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _fail(message: str) -> NoReturn:
-    click.echo(message, err=True)
+    _say(message)
     sys.exit(EXIT_ERROR)
 
 
 def _guard(func: Any) -> Any:
-    """Turn library errors into stderr lines and exit code 2, never a traceback."""
+    """Turn library errors into stderr lines and exit code 2, never a traceback.
+
+    The exit code never depends on the output pipes: a closed stdout ends the
+    output quietly, a closed stderr loses only the messages.
+    """
     from functools import wraps
 
     @wraps(func)
@@ -35,8 +63,11 @@ def _guard(func: Any) -> Any:
         except SalesmirrorError as exc:  # rules, config, inputs: each error says how it is shown
             *lines, last = exc.report_lines()
             for line in lines:
-                click.echo(line, err=True)
+                _say(line)
             _fail(last)
+        except BrokenPipeError:  # the reader of stdout went away: not an error worth printing
+            _silence_stdout()
+            sys.exit(EXIT_CLEAN)
         except OSError as exc:
             _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
         except KeyboardInterrupt:
@@ -159,6 +190,7 @@ def check(
     from engine.report import redact as redact_report
 
     config_path = _config_path(config, no_config)
+    engine.refuse_outputs_over_inputs({"-o": output, "--rejects": rejects}, [*events, roster, config_path])
     report = engine.check(
         events,
         rules=list(rules_dirs) or None,
@@ -170,9 +202,9 @@ def check(
         max_evidence=max_evidence,
     )
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}")
     if report.rejected:
-        click.echo(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}", err=True)
+        _say(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}")
     if redact:
         report = redact_report(report)
     colour = output is None and sys.stdout.isatty()
@@ -183,13 +215,14 @@ def check(
         command=click.get_current_context().meta.get(_COMMAND_LINE, ()),
     )
     text = get_format(fmt)(report, options)
+    level = fail_on or report.fail_on or "low"
+    code = EXIT_FINDINGS if report.at_or_above(level) else EXIT_CLEAN
     if output:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     else:
-        click.echo(text, nl=False)
-    level = fail_on or report.fail_on or "low"
-    sys.exit(EXIT_FINDINGS if report.at_or_above(level) else EXIT_CLEAN)
+        _out(text)
+    sys.exit(code)
 
 
 @main.command()
@@ -222,10 +255,7 @@ def simulate(
         base = output[:-3] if output.endswith(".gz") else output
         labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"
     write_simulation(sim, output, labels)
-    click.echo(
-        f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}",
-        err=True,
-    )
+    _say(f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}")
 
 
 @main.group()
@@ -253,11 +283,10 @@ def rules_list(rules_dirs: Sequence[str], fmt: str) -> None:
         for r in ruleset.rules
     ]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        _out(json.dumps(rows, indent=2) + "\n")
         return
     width = max((len(r["id"]) for r in rows), default=10)
-    for row in rows:
-        click.echo(f"{row['id']:<{width}}  {row['severity']:<6}  {row['status']:<12}  {row['title']}")
+    _out("".join(f"{row['id']:<{width}}  {row['severity']:<6}  {row['status']:<12}  {row['title']}\n" for row in rows))
 
 
 @rules.command("explain")
@@ -277,7 +306,7 @@ def rules_explain(rule_id: str, rules_dirs: Sequence[str]) -> None:
         ids = [r.rule.id for r in ruleset.rules]
         hint = difflib.get_close_matches(rule_id, ids, n=1, cutoff=0.4)
         _fail(f"salesmirror: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
-    click.echo(explain(loaded.rule))
+    _out(explain(loaded.rule) + "\n")
 
 
 @rules.command("validate")
@@ -289,7 +318,7 @@ def rules_validate(directories: Sequence[str]) -> None:
     from engine.config import Settings
 
     _, compiled = prepare_rules(list(directories), settings=Settings())
-    click.echo(f"{len(compiled)} rule(s) valid")
+    _out(f"{len(compiled)} rule(s) valid\n")
 
 
 @rules.command("test")
@@ -313,20 +342,21 @@ def rules_test(cases: Sequence[str], rules_dirs: Sequence[str], select: str | No
     for case in loaded:
         outcome = run_case(case, list(rules_dirs) or None)
         mark = "ok  " if outcome.passed else "FAIL"
-        click.echo(
-            f"{mark} {case.id}" + ("" if outcome.passed else f"\n     {case.path}:{case.line}: {outcome.detail}")
+        _out(
+            f"{mark} {case.id}" + ("" if outcome.passed else f"\n     {case.path}:{case.line}: {outcome.detail}") + "\n"
         )
         failed += not outcome.passed
-    click.echo(f"{len(loaded) - failed} passed, {failed} failed")
+    _out(f"{len(loaded) - failed} passed, {failed} failed\n")
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
 @rules.command("schema")
+@_guard
 def rules_schema() -> None:
     """Print the JSON Schema of rule files (for editors)."""
     from engine.lang.model import rule_json_schema
 
-    click.echo(json.dumps(rule_json_schema(), indent=2, sort_keys=True))
+    _out(json.dumps(rule_json_schema(), indent=2, sort_keys=True) + "\n")
 
 
 @main.group("events")
@@ -335,11 +365,12 @@ def events_group() -> None:
 
 
 @events_group.command("schema")
+@_guard
 def events_schema() -> None:
     """Print the JSON Schema of an event line (what docs/event.schema.json holds)."""
     from engine.events import schema_text
 
-    click.echo(schema_text(), nl=False)
+    _out(schema_text())
 
 
 if __name__ == "__main__":

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO
 
 from engine.backends import get_backend
 from engine.config import Settings, read_config, resolve_overrides
-from engine.errors import ConfigError, InvalidInput, Problem, RuleError
+from engine.errors import (
+    ConfigError,
+    InputError,
+    InvalidInput,
+    Problem,
+    ProblemsFound,
+    RuleError,
+    SalesmirrorError,
+    UsageError,
+)
 from engine.ingest import LoadResult, load_events, write_rejects
 from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
@@ -16,7 +26,15 @@ from engine.lang.plan import CompiledRule
 from engine.report.build import build_findings, build_not_assessed, rule_meta
 from engine.report.model import Finding, NotAssessed, Report
 
-__all__ = ["DEFAULT_BACKEND", "DEFAULT_MAX_EVIDENCE", "Report", "check", "evaluate", "prepare_rules"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "DEFAULT_MAX_EVIDENCE",
+    "Report",
+    "check",
+    "evaluate",
+    "prepare_rules",
+    "refuse_outputs_over_inputs",
+]
 
 DEFAULT_MAX_EVIDENCE = 50
 DEFAULT_BACKEND = "duckdb"
@@ -32,7 +50,7 @@ def prepare_rules(
     settings = replace(settings or Settings(), sets=list(sets))  # never change the caller's settings
     directories = list(rules_dirs) if rules_dirs else [default_rules_dir()]
     directories += settings.extra_rules
-    ruleset, problems = collect_rules(directories)
+    ruleset, problems = collect_rules(directories, if_missing=settings.rules_if_missing)
     overrides: dict[str, dict[str, Any]] = {}
     if not problems:  # overrides name rules, which must all have loaded to be checked
         try:
@@ -91,6 +109,26 @@ def evaluate(
     return report
 
 
+def refuse_outputs_over_inputs(outputs: dict[str, str | None], inputs: Sequence[str | None]) -> None:
+    """UsageError when an output path (``{"--rejects": path}``) is one of the inputs: it would be truncated."""
+
+    def same(a: str, b: str) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:  # one of them does not exist (yet): compare the paths
+            return os.path.abspath(a) == os.path.abspath(b)
+
+    clashes = [
+        Problem(option, 0, 0, f"{option} {path} is also an input; refusing to overwrite it")
+        for option, path in outputs.items()
+        if path and path != "-"
+        for given in inputs
+        if given and given != "-" and same(path, given)
+    ]
+    if clashes:
+        raise UsageError(clashes)
+
+
 def check(
     events: Sequence[str],
     *,
@@ -105,18 +143,37 @@ def check(
 ) -> Report:
     """Check event logs against rules and return the report.
 
-    Raises RuleError / ConfigError for bad rules or settings and InvalidInput
-    when events are invalid and no ``rejects`` file was given (strict mode).
+    Every layer is read even when an earlier one has problems, so one run
+    reports them all: the config, the rules and ``--set``, and the inputs
+    (whole files that cannot be read, and invalid records when no ``rejects``
+    file was given). One layer's problems raise that layer's error
+    (ConfigError, RuleError, InputError, InvalidInput); several layers' raise
+    ProblemsFound holding each. UsageError when ``rejects`` is an input.
     """
-    settings = read_config(config)
-    _, compiled = prepare_rules(rules, settings=settings, sets=sets)
-    loaded = load_events(list(events), roster=roster, stdin=stdin)
-    if loaded.problems:
-        if rejects is None:
-            raise InvalidInput([Problem(p.path, p.line, 0, p.message) for p in loaded.problems])
+    refuse_outputs_over_inputs({"--rejects": rejects}, [*events, roster, config])
+    errors: list[SalesmirrorError] = []
+    try:
+        settings = read_config(config)
+    except ConfigError as exc:
+        errors.append(exc)
+        settings = Settings()  # the rules are still checked, with their defaults
+    compiled: list[CompiledRule] = []
+    try:
+        _, compiled = prepare_rules(rules, settings=settings, sets=sets)
+    except RuleError as exc:
+        errors.append(exc)
+    loaded: LoadResult | None = None
+    try:
+        loaded = load_events(list(events), roster=roster, stdin=stdin)
+    except InputError as exc:
+        errors.append(exc)
+    if loaded is not None and loaded.problems and rejects is None:
+        errors.append(InvalidInput([Problem(p.path, p.line, 0, p.message) for p in loaded.problems]))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ProblemsFound(errors)
+    assert loaded is not None
+    if rejects is not None:
         write_rejects(rejects, loaded.problems)
-    elif rejects is not None:
-        write_rejects(rejects, [])
     report = evaluate(loaded, compiled, max_evidence=max_evidence, backend=backend, inputs=events)
     report.fail_on = settings.fail_on
     return report

@@ -15,8 +15,10 @@ __all__ = [
     "InputError",
     "InvalidInput",
     "Problem",
+    "ProblemsFound",
     "RuleError",
     "SalesmirrorError",
+    "UsageError",
 ]
 
 
@@ -46,11 +48,17 @@ class SalesmirrorError(Exception):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def problem_lines(self) -> list[str]:
+        """Each problem as a command line shows it."""
+        return [str(p) for p in self.problems]
+
     def report_lines(self) -> list[str]:
         """What a command line shows for this error: each problem, then how many there are."""
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        return [*map(str, self.problems), f"salesmirror: {count} {noun} found"]
+        return [*self.problem_lines(), _found(len(self.problems))]
+
+
+def _found(count: int) -> str:
+    return f"salesmirror: {count} {'problem' if count == 1 else 'problems'} found"
 
 
 class RuleError(SalesmirrorError):
@@ -78,8 +86,39 @@ class InputError(SalesmirrorError):
         """The error for one place of an input (line 0: the input as a whole)."""
         return cls([Problem(path, line, col, message)])
 
-    def report_lines(self) -> list[str]:
+    def problem_lines(self) -> list[str]:
         return [f"salesmirror: {problem}" for problem in self.problems]
+
+    def report_lines(self) -> list[str]:
+        return self.problem_lines()
+
+
+class UsageError(SalesmirrorError):
+    """The command line asks for something that cannot be done safely (an output over an input)."""
+
+    def problem_lines(self) -> list[str]:
+        return [f"salesmirror: {problem.message}" for problem in self.problems]
+
+    def report_lines(self) -> list[str]:
+        return self.problem_lines()
+
+
+class ProblemsFound(SalesmirrorError):
+    """Problems of several layers (config, rules, inputs) found in one run, reported together.
+
+    ``errors`` keeps each layer's error in the order the layers were read, so
+    each problem is shown the way its own layer shows it.
+    """
+
+    def __init__(self, errors: list[SalesmirrorError]) -> None:
+        self.errors = errors
+        super().__init__([problem for error in errors for problem in error.problems])
+
+    def problem_lines(self) -> list[str]:
+        return [line for error in self.errors for line in error.problem_lines()]
+
+    def report_lines(self) -> list[str]:
+        return [*self.problem_lines(), _found(len(self.problems))]
 
 
 class EngineError(SalesmirrorError):
