@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engine.errors import ConfigError, Problem
 from engine.lang.loader import RuleSet
 from engine.lang.params import coerce
-from engine.lang.yamlpos import Located, YamlProblems, load_located
+from engine.lang.yamlpos import Located, YamlProblems, read_located
 
 CONFIG_NAME = "salesmirror.yaml"
 
@@ -34,6 +35,8 @@ class Settings:
     path: str | None = None
     doc: Located | None = None
     extra_rules: list[str] = field(default_factory=list)
+    # extra rules directory -> the problem to report, at its line in the config, if it is missing
+    rules_if_missing: dict[str, Problem] = field(default_factory=dict)
     disable: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -55,34 +58,44 @@ def find_config(start: str | None = None) -> str | None:
 
 
 def read_config(path: str | None) -> Settings:
+    """Read ``salesmirror.yaml``; raise ConfigError listing every problem in it, each located."""
     if path is None:
         return Settings()
+    problems: list[Problem] = []
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = load_located(handle.read(), path)
+        doc = read_located(path)
     except OSError as err:
-        raise ConfigError([Problem(path, 0, 0, f"cannot read config: {err.strerror}")]) from None
+        raise ConfigError([Problem(path, 0, 0, f"cannot read config: {err.strerror or err}")]) from None
     except YamlProblems as exc:
-        raise ConfigError(exc.problems) from None
+        if exc.doc is None:  # not YAML at all: nothing more can be said
+            raise ConfigError(exc.problems) from None
+        doc, problems = exc.doc, list(exc.problems)  # duplicate keys, bad values: check the rest too
     data = doc.data if doc.data is not None else {}
-    try:
-        parsed = ConfigFile.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            if error["type"] == "extra_forbidden":
-                hint = difflib.get_close_matches(str(loc[-1]), list(ConfigFile.model_fields), n=1)
-                tip = f" (did you mean '{hint[0]}'?)" if hint else ""
-                problems.append(doc.problem(loc, f"invalid config: unknown option '{loc[-1]}'{tip}", key=True))
-            else:
-                problems.append(doc.problem(loc, f"invalid config: {'.'.join(map(str, loc))}: {error['msg']}"))
-        raise ConfigError(problems) from None
+    parsed: ConfigFile | None = None
+    if not isinstance(data, dict):
+        options = ", ".join(ConfigFile.model_fields)
+        problems.append(doc.problem((), f"invalid config: the file must be a mapping of options ({options})"))
+    else:
+        try:
+            parsed = ConfigFile.model_validate(data)
+        except ValidationError as exc:
+            problems += [_config_problem(doc, error) for error in exc.errors()]
     base = os.path.dirname(os.path.abspath(path))
+    if_missing: dict[str, Problem] = {}
+    entries = data.get("rules") if isinstance(data, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, str):
+            where = doc.problem(("rules", index), f"invalid config: no such rules directory '{entry}'")
+            if_missing[os.path.join(base, entry)] = where
+            if not _exists(os.path.join(base, entry)):
+                problems.append(where)
+    if problems or parsed is None:
+        raise ConfigError(problems)
     return Settings(
         path=path,
         doc=doc,
         extra_rules=[os.path.join(base, d) for d in parsed.rules],
+        rules_if_missing=if_missing,
         disable=parsed.disable,
         severity=dict(parsed.severity),
         params={k: dict(v) for k, v in parsed.params.items()},
@@ -90,21 +103,41 @@ def read_config(path: str | None) -> Settings:
     )
 
 
+def _exists(path: str) -> bool:
+    return os.path.isdir(path) or os.path.isfile(path)
+
+
+def _config_problem(doc: Located, error: Any) -> Problem:
+    loc = tuple(error["loc"])
+    if error["type"] in ("extra_forbidden", "invalid_key") and len(loc) == 1:
+        hint = difflib.get_close_matches(str(loc[0]), list(ConfigFile.model_fields), n=1)
+        tip = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return doc.problem(loc, f"invalid config: unknown option '{loc[0]}'{tip}", key=True)
+    if loc and loc[-1] == "[key]":  # a key of the wrong type inside severity or params
+        loc = loc[:-1]
+        where = ".".join(map(str, loc[:-1]))
+        return doc.problem(loc, f"invalid config: {where}: the key '{loc[-1]}' must be text", key=True)
+    return doc.problem(loc, f"invalid config: {'.'.join(map(str, loc))}: {error['msg']}")
+
+
 def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[str, Any]]:
-    """Typed parameter overrides per rule id, config first, then --set; all problems at once."""
+    """Typed parameter overrides per rule id, config first, then --set; all problems at once.
+
+    Each value is checked where it is given (its type, a finite number, a duration
+    from 1s to 100 years, the parameter's min and max), so a bad one is reported at
+    its line in the config, or as ``--set: RULE.PARAM=VALUE: reason``, never at the
+    rule that uses it.
+    """
     problems: list[Problem] = []
     ids = [r.rule.id for r in ruleset.rules]
     result: dict[str, dict[str, Any]] = {}
 
-    def rule_problem(where: Problem | None, text: str) -> None:
-        problems.append(where or Problem("--set", 0, 0, text))
-
-    def check(rule_id: str, name: str, value: Any, *, from_text: bool, where: Any) -> None:
+    def check(rule_id: str, name: str, value: Any, *, from_text: bool, where: _Where) -> None:
         loaded = ruleset.get(rule_id)
         if loaded is None:
             hint = difflib.get_close_matches(rule_id, ids, n=1, cutoff=0.5)
             tip = f" (did you mean '{hint[0]}'?)" if hint else ""
-            rule_problem(where(f"unknown rule '{rule_id}'{tip}"), f"unknown rule '{rule_id}'{tip}")
+            problems.append(where(f"unknown rule '{rule_id}'{tip}", "rule"))
             return
         spec = loaded.rule.params.get(name)
         if spec is None:
@@ -115,28 +148,32 @@ def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[st
                 if hint
                 else (f" (parameters: {', '.join(names)})" if names else " (it has no parameters)")
             )
-            text = f"rule '{rule_id}' has no parameter '{name}'{tip}"
-            rule_problem(where(text), text)
+            problems.append(where(f"rule '{rule_id}' has no parameter '{name}'{tip}", "param"))
             return
         try:
             typed = coerce(spec.type, value, from_text=from_text)
         except ValueError as err:
-            text = f"{rule_id}.{name}: {err}"
-            rule_problem(where(text), text)
+            problems.append(where(str(err), "value"))
             return
-        out_of_range = (spec.min is not None and typed < spec.min) or (spec.max is not None and typed > spec.max)
-        if spec.type in ("int", "float") and out_of_range:
-            text = f"{rule_id}.{name}: {typed} is outside [{spec.min}, {spec.max}]"
-            rule_problem(where(text), text)
-            return
+        if spec.type in ("int", "float"):
+            if spec.min is not None and typed < spec.min:
+                problems.append(where(f"{typed} is below the minimum of '{name}', {spec.min:g}", "value"))
+                return
+            if spec.max is not None and typed > spec.max:
+                problems.append(where(f"{typed} is above the maximum of '{name}', {spec.max:g}", "value"))
+                return
         result.setdefault(rule_id, {})[name] = typed
 
     doc = settings.doc
     for rule_id, values in settings.params.items():
         for name, value in values.items():
 
-            def at(text: str, rule_id: str = rule_id, name: str = name) -> Problem | None:
-                return doc.problem(("params", rule_id, name), f"invalid config: {text}", key=True) if doc else None
+            def at(text: str, part: str, rule_id: str = rule_id, name: str = name) -> Problem:
+                if doc is None:  # settings made in code, not read from a file
+                    return Problem("config", 0, 0, f"{rule_id}.{name}: {text}")
+                loc = ("params", rule_id) if part == "rule" else ("params", rule_id, name)
+                where = "" if part == "rule" else f"{rule_id}.{name}: "
+                return doc.problem(loc, f"invalid config: {where}{text}", key=part != "value")
 
             check(rule_id, name, value, from_text=False, where=at)
     for rule_id in list(settings.disable) + list(settings.severity):
@@ -156,10 +193,14 @@ def resolve_overrides(settings: Settings, ruleset: RuleSet) -> dict[str, dict[st
             problems.append(Problem("--set", 0, 0, f"'{item}' is not RULE.PARAM=VALUE"))
             continue
 
-        def at_set(text: str, item: str = item) -> Problem:
+        def at_set(text: str, part: str, item: str = item) -> Problem:
             return Problem("--set", 0, 0, f"{item}: {text}")
 
-        check(rule_id, name, value, from_text=True, where=at_set)
+        check(rule_id.strip(), name.strip(), value, from_text=True, where=at_set)
     if problems:
         raise ConfigError(problems)
     return result
+
+
+_Where = Callable[[str, str], Problem]
+"""Where a problem with one override is reported: (message, what it is about: rule, param or value)."""

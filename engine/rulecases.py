@@ -37,8 +37,10 @@ from engine.errors import Problem, RuleError
 from engine.ingest import load_records
 from engine.lang.params import parse_duration
 from engine.lang.plan import CompiledRule
-from engine.lang.yamlpos import YamlProblems, load_located
+from engine.lang.yamlpos import YamlProblems, read_located
 from engine.report.model import Finding, iso
+
+CASE_MAX_NODES = 100_000  # a case file holds whole logs, so it may be far larger than a rule
 
 
 @dataclass
@@ -130,8 +132,7 @@ def _roster(rows: list[Any]) -> list[dict[str, Any]]:
 def load_cases(path: str) -> list[Case]:
     """Cases of one fixture file; raises RuleError with positions for malformed files."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = load_located(handle.read(), path)
+        doc = read_located(path, max_nodes=CASE_MAX_NODES)
     except YamlProblems as exc:
         raise RuleError(exc.problems) from None
     data = doc.data

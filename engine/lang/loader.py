@@ -6,6 +6,7 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ from engine.errors import Problem, RuleError
 from engine.lang.kinds import LOGIC_KINDS
 from engine.lang.model import Library, Rule
 from engine.lang.parts import split_shape_error
-from engine.lang.yamlpos import Located, YamlProblems, load_located
+from engine.lang.yamlpos import Located, YamlProblems, read_located
 
 
 @dataclass
@@ -69,8 +70,14 @@ def load_rules(directories: list[str]) -> RuleSet:
     return ruleset
 
 
-def collect_rules(directories: list[str]) -> tuple[RuleSet, list[Problem]]:
-    """Load what is valid and return it with the problems of the rest (for one-run reporting)."""
+def collect_rules(
+    directories: list[str], *, if_missing: Mapping[str, Problem] | None = None
+) -> tuple[RuleSet, list[Problem]]:
+    """Load what is valid and return it with the problems of the rest (for one-run reporting).
+
+    ``if_missing`` gives, for a directory named somewhere else (a config file),
+    the located problem to report should it not exist.
+    """
     ruleset = RuleSet()
     problems: list[Problem] = []
     first_seen: dict[str, str] = {}
@@ -79,20 +86,19 @@ def collect_rules(directories: list[str]) -> tuple[RuleSet, list[Problem]]:
             if os.path.isfile(directory):
                 files = [directory]
             else:
-                problems.append(Problem(directory, 0, 0, "no such rules directory"))
+                missing = (if_missing or {}).get(directory)
+                problems.append(missing or Problem(directory, 0, 0, "no such rules directory"))
                 continue
         else:
             files = _yaml_files(directory)
         for path in files:
             try:
-                with open(path, encoding="utf-8") as handle:
-                    text = handle.read()
-                doc = load_located(text, _display(path))
+                doc = read_located(path, _display(path))
             except YamlProblems as exc:
                 problems.extend(exc.problems)
                 continue
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(_display(path), 0, 0, f"cannot read: {exc}"))
+            except OSError as exc:
+                problems.append(Problem(_display(path), 0, 0, f"cannot read: {exc.strerror or exc}"))
                 continue
             if Path(path).name.startswith("_"):
                 _load_library(doc, ruleset, problems)
