@@ -61,20 +61,22 @@ def rule_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[s
     return [str(p) for p in sorted(problems)]
 
 
-def config_problems(tmp_path: Path, content: str | bytes) -> list[str]:
-    path = tmp_path / "salesmirror.yaml"
+def file_problems(
+    path: Path, content: str | bytes, load: Callable[[str], object], error: type[SalesmirrorError]
+) -> list[str]:
+    """The problems ``load`` raises (as ``error``) for a file holding ``content``, relative to its folder."""
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    with pytest.raises(ConfigError) as info:
-        read_config(str(path))
-    return [str(p).removeprefix(f"{tmp_path}/") for p in info.value.problems]
+    with pytest.raises(error) as info:
+        load(str(path))
+    return [str(p).removeprefix(f"{path.parent}/") for p in info.value.problems]
+
+
+def config_problems(tmp_path: Path, content: str | bytes) -> list[str]:
+    return file_problems(tmp_path / "salesmirror.yaml", content, read_config, ConfigError)
 
 
 def case_problems(tmp_path: Path, content: str | bytes) -> list[str]:
-    path = tmp_path / "case.yaml"
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    with pytest.raises(RuleError) as info:
-        load_cases(str(path))
-    return [str(p).removeprefix(f"{tmp_path}/") for p in info.value.problems]
+    return file_problems(tmp_path / "case.yaml", content, load_cases, RuleError)
 
 
 def yaml_problems(text: str | bytes) -> list[str]:
