@@ -69,6 +69,27 @@ BackendFactory = Callable[["pa.Table"], Backend]
 BACKENDS: Registry[BackendFactory] = Registry("engine")
 
 
+RegexCheck = Callable[[str], "str | None"]
+"""Why a pattern cannot run in a SQL dialect's regex engine; None when it can."""
+
+REGEX_CHECKS: Registry[RegexCheck] = Registry("regex dialect")
+
+
+def register_regex_check(dialect: str, check: RegexCheck) -> None:
+    """Let rules be checked, when they load, against the regex engine of ``dialect``.
+
+    Patterns Python accepts may still be refused by the engine that runs them
+    (DuckDB's RE2 has no look-arounds or back-references), which would
+    otherwise only show when a rule runs.
+    """
+    REGEX_CHECKS.register(dialect, check)
+
+
+def regex_problem(pattern: str, dialect: str) -> str | None:
+    """What the regex engine of ``dialect`` says against ``pattern`` (None: fine, or nothing to ask)."""
+    return REGEX_CHECKS.get(dialect)(pattern) if dialect in REGEX_CHECKS else None
+
+
 def register_backend(name: str, factory: BackendFactory) -> None:
     """Make a backend available as ``evaluate(..., backend=NAME)`` (and ``--engine NAME``)."""
     BACKENDS.register(name, factory)

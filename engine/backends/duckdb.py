@@ -9,6 +9,8 @@ for DuckDB here.
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 import duckdb
@@ -87,3 +89,24 @@ class DuckDBBackend:
 
     def close(self) -> None:
         self.con.close()
+
+
+_REGEX_LOCK = threading.Lock()
+_regex_con: list[duckdb.DuckDBPyConnection] = []  # one small connection, opened on first use
+
+
+@functools.lru_cache(maxsize=4096)
+def check_regex(pattern: str) -> str | None:
+    """Why DuckDB's regex engine (RE2) refuses ``pattern``, or None: asked of DuckDB itself, once per pattern."""
+    with _REGEX_LOCK:
+        if not _regex_con:
+            _regex_con.append(duckdb.connect(database=":memory:"))
+        try:
+            _regex_con[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            reason = str(exc).split("Error: ", 1)[-1].strip()
+            return (
+                f"DuckDB's regex engine (RE2) refuses it: {reason} "
+                "(RE2 has no look-arounds, back-references or possessive quantifiers)"
+            )
+    return None
