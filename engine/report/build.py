@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import string
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from engine.backends.base import Origin
 from engine.lang.params import format_duration
 from engine.lang.plan import OP_SYMBOL, CompiledRule
+from engine.lang.templates import render
 from engine.report.model import Finding, NotAssessed, ParamMeta, RuleDocs, RuleMeta, iso
 
 OriginLookup = Callable[[list[str]], Mapping[str, Origin]]
@@ -41,17 +41,13 @@ def clean_number(value: Any) -> Any:
         return value
 
 
-class _Lenient(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_template(template: str, values: dict[str, Any]) -> str:
-    """Fill ``{name}`` placeholders; unknown names stay as written, a broken template is kept whole."""
-    try:
-        return string.Formatter().vformat(template, (), _Lenient(values))
-    except (ValueError, TypeError, KeyError, IndexError):
-        return template
+    """Fill ``{name}`` placeholders by name only (never an attribute, index or conversion).
+
+    Unknown names stay as written and a broken template is kept whole; see
+    :func:`engine.lang.templates.render`.
+    """
+    return render(template, values)
 
 
 def _when(rule: CompiledRule, windows: int) -> str:
