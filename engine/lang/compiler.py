@@ -13,11 +13,11 @@ in ``engine.lang.windows``.
 from __future__ import annotations
 
 import difflib
-import string
 from typing import Any
 
 from sqlglot import exp
 
+from engine.backends import regex_problem
 from engine.errors import Problem, RuleError
 from engine.ingest import EVENT_SCHEMA
 from engine.lang.conditions import (
@@ -30,21 +30,34 @@ from engine.lang.conditions import (
 )
 from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
-from engine.lang.params import coerce, parse_duration
+from engine.lang.params import coerce, number_problem, parse_duration
 from engine.lang.parts import METRIC_AGGREGATES, Base, Metric, Window
 from engine.lang.plan import CompiledRule, WindowPlan
-from engine.lang.sqlplan import EVENTS, SCOPES_MANAGER, SCOPES_PAIR, group_column, interval, parse
-from engine.vocab import ENVELOPE_FIELDS, ROSTER_FIELDS
+from engine.lang.sqlplan import (
+    EVENTS,
+    SCOPES_MANAGER,
+    SCOPES_PAIR,
+    group_column,
+    interval,
+    parse,
+    quoted,
+    reserved_name,
+)
+from engine.lang.templates import placeholders, template_problems
 
 COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows", "when")
 TEMPLATE_NAMES = ("metric", "window_start", "window_end")  # filled in for every finding
+TEXT_NAMES = ("manager", "rep", "deal", "when", "window_start", "window_end")  # the rest are numbers
 
 
 class RuleCompiler:
     """Compiles one rule: parameters and conditions here, the kind's SQL in its module."""
 
-    def __init__(self, loaded: LoadedRule, ruleset: RuleSet, overrides: dict[str, Any], index: int):
+    def __init__(
+        self, loaded: LoadedRule, ruleset: RuleSet, overrides: dict[str, Any], index: int, dialect: str = "duckdb"
+    ):
         self.loaded = loaded
+        self.dialect = dialect  # whose regex engine runs the patterns
         self.rule = loaded.rule
         self.ruleset = ruleset
         self.problems: list[Problem] = []
@@ -55,11 +68,15 @@ class RuleCompiler:
         if "manager" not in self.group_fields:
             self.group_fields.insert(0, "manager")
         self.group = [group_column(f) for f in self.group_fields]  # their SQL columns
+        self.overridden: set[str] = set()  # parameters the config or --set gave a value
         self.params = self._params(overrides)
         self.prefix = f"sm_r{index}_"
 
     # -- problems and values ------------------------------------------------------------------
     def report(self, loc: tuple[Any, ...], message: str, key: bool = False) -> None:
+        written = _value_at(self.loaded.doc.data, loc)
+        if isinstance(written, str) and written[1:] in self.overridden and written.startswith("$"):
+            message += f" (the value of {written} set by the config or --set)"  # the rule only uses it here
         self.problems.append(self.loaded.problem(loc, message, key=key))
 
     def _params(self, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -73,9 +90,9 @@ class RuleCompiler:
                 continue
             if spec.type in ("int", "float") and values[name] is not None:
                 self._check_bounds(name, values[name], ("params", name, "default"))
-        for name, value in overrides.items():
-            if name in self.rule.params:  # unknown names are reported by the config layer
-                values[name] = value
+        self.overridden = {name for name in overrides if name in self.rule.params}
+        for name in self.overridden:  # unknown names are reported by the config layer
+            values[name] = overrides[name]
         return values
 
     def _check_bounds(self, name: str, value: float, loc: tuple[Any, ...]) -> None:
@@ -106,6 +123,10 @@ class RuleCompiler:
             if resolved is not None:
                 self.report(loc, f"expected a number, got {resolved!r}")
             return 0.0
+        problem = number_problem(resolved)  # (already refused where it was given; never reaches SQL)
+        if problem is not None:
+            self.report(loc, problem)
+            return 0.0
         if integer and int(resolved) != resolved:
             self.report(loc, f"expected a whole number, got {resolved!r}")
         return float(resolved)
@@ -131,6 +152,7 @@ class RuleCompiler:
             macros=self.ruleset.macros,
             derived=derived,
             table=table,
+            check_regex=lambda pattern: regex_problem(pattern, self.dialect),
         )
 
     # -- the rule -----------------------------------------------------------------------------
@@ -138,9 +160,16 @@ class RuleCompiler:
         logic = self.rule.logic
         window = self._window(logic.window)
         ctx = self.context()
+        event_columns = {c.casefold() for c in self.event_columns()}
         for name, spec in logic.derive.items():
-            if name in (*ENVELOPE_FIELDS, *ROSTER_FIELDS, "attrs", "source"):
-                self.report(("logic", "derive", name), f"derived name '{name}' shadows an event field")
+            if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
+                self.report(("logic", "derive", name), f"derived name {name!r}: use letters, digits and _", key=True)
+                continue
+            if name.casefold() in event_columns:
+                self.report(("logic", "derive", name), f"derived name '{name}' shadows an event field", key=True)
+                continue
+            if reserved_name(name):
+                self.report(("logic", "derive", name), f"derived name '{name}' is reserved for the engine", key=True)
                 continue
             sql = compile_derived(name, spec, ctx, ("logic", "derive", name), types_in(logic.where))
             if sql is not None:
@@ -163,8 +192,9 @@ class RuleCompiler:
         except CompileProblems as exc:
             self.problems.extend(exc.problems)
         self._check_templates(compiled)
+        in_templates = set(placeholders(self.rule.message)) | set(placeholders(self.rule.advice))
         for name in self.rule.params:
-            if name not in self.used and name not in self._template_fields():
+            if name not in self.used and name not in in_templates:
                 self.report(("params", name), f"parameter '{name}' is declared but never used", key=True)
         if self.problems:
             raise CompileProblems(self.problems)
@@ -179,30 +209,34 @@ class RuleCompiler:
             return WindowPlan("sliding", seconds=self.duration(spec.sliding, ("logic", "window", "sliding")))
         return WindowPlan("calendar", unit=str(spec.calendar), min_coverage=spec.min_coverage, prorate=spec.prorate)
 
-    def _template_fields(self) -> set[str]:
-        """Names the message and advice templates mention (a param may be used only there)."""
-        try:
-            parsed = string.Formatter().parse(self.rule.message + self.rule.advice)
-            return {f for _, f, _, _ in parsed if f}
-        except ValueError:
-            return set()
+    def check_names(self, named: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Metric names (with where each is written) must differ from each other, the group columns and
+        the engine's own names, case-insensitively as SQL compares them."""
+        taken: dict[str, str] = {}
+        for field, column in zip(self.group_fields, self.group):
+            taken[column.casefold()] = f"the group column of '{field}'"
+            taken.setdefault(field.rsplit(".", 1)[-1].casefold(), f"the template name of '{field}'")
+        for name, loc in named:
+            folded = name.casefold()
+            if reserved_name(name):
+                self.report(loc, f"the name '{name}' is reserved for the engine's own columns; choose another name")
+            elif taken.get(folded) == f"the metric '{name}'":
+                self.report(loc, f"metric name '{name}' is used twice; give one of them another name")
+            elif folded in taken:
+                self.report(loc, f"metric name '{name}' clashes with {taken[folded]}; choose another name")
+            taken.setdefault(folded, f"the metric '{name}'")
 
     def _check_templates(self, out: CompiledRule) -> None:
-        known = set(out.metric_names) | set(self.rule.params) | set(COMMON_NAMES) | set(TEMPLATE_NAMES)
-        known |= {f.rsplit(".", 1)[-1] for f in self.group_fields}  # attrs.period -> {period}
+        leaves = {f.rsplit(".", 1)[-1] for f in self.group_fields}  # attrs.period -> {period}
+        for name in self.rule.params:  # a template could not tell them apart
+            if name in out.metric_names or name in COMMON_NAMES or name in TEMPLATE_NAMES or name in leaves:
+                self.report(("params", name), f"parameter '{name}' has the name of a template value", key=True)
+        known = set(out.metric_names) | set(self.rule.params) | set(COMMON_NAMES) | set(TEMPLATE_NAMES) | leaves
+        texts = set(TEXT_NAMES) | leaves
+        texts |= {n for n, p in self.rule.params.items() if p.type not in ("int", "float")}
         for key in ("message", "advice"):
-            text = getattr(self.rule, key)
-            try:
-                fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-            except ValueError as err:
-                self.report((key,), f"{key} template: {err}")
-                continue
-            for name in fields:
-                base = name.split(".")[0].split("[")[0].split(":")[0].split("!")[0]
-                if base not in known:
-                    hint = difflib.get_close_matches(base, sorted(known), n=1, cutoff=0.6)
-                    tip = f" (did you mean '{{{hint[0]}}}'?)" if hint else f" (known: {', '.join(sorted(known))})"
-                    self.report((key,), f"{key} uses unknown placeholder '{{{base}}}'{tip}")
+            for problem in template_problems(getattr(self.rule, key), known, texts):
+                self.report((key,), f"{key} {problem}")
 
     # -- qualifying rows, shared by the kinds -------------------------------------------------
     @staticmethod
@@ -222,7 +256,7 @@ class RuleCompiler:
         """SELECT e.*, derived FROM sm_ev e WHERE <condition> (derived computed after a type pre-filter)."""
         types = types_in(where) or extra_types
         cond = compile_condition(where, self.context(), loc, types)
-        inner_cols = ", ".join(["e.*"] + [f":d_{n} AS {n}" for n in self.derived_sql])
+        inner_cols = ", ".join(["e.*"] + [f":d_{n} AS {quoted(n)}" for n in self.derived_sql])
         inner = f"SELECT {inner_cols} FROM {EVENTS} e"
         holes = {f"d_{n}": sql for n, sql in self.derived_sql.items()}
         if types and self.derived_sql:
@@ -301,10 +335,27 @@ class RuleCompiler:
         return parse(sql, {**holes, **{f"v_{k}": v for k, v in value_cols.items()}})
 
 
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value written at ``loc`` in a rule document (None when there is none)."""
+    for part in loc:
+        listed = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (listed or isinstance(data, dict) and part in data):
+            return None
+        data = data[part]
+    return data
+
+
 def compile_rules(
-    ruleset: RuleSet, overrides: dict[str, dict[str, Any]] | None = None, *, only: set[str] | None = None
+    ruleset: RuleSet,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    only: set[str] | None = None,
+    dialect: str = "duckdb",
 ) -> list[CompiledRule]:
-    """Compile every rule (or those in ``only``); raise RuleError with all problems."""
+    """Compile every rule (or those in ``only``) for the SQL engine of ``dialect``; raise RuleError with all problems.
+
+    The dialect decides which regex engine checks the rules' patterns (see ``engine.backends``).
+    """
     overrides = overrides or {}
     compiled: list[CompiledRule] = []
     problems: list[Problem] = []
@@ -312,7 +363,8 @@ def compile_rules(
         if only is not None and loaded.rule.id not in only:
             continue
         try:
-            compiled.append(RuleCompiler(loaded, ruleset, overrides.get(loaded.rule.id, {}), index).compile())
+            rule_overrides = overrides.get(loaded.rule.id, {})
+            compiled.append(RuleCompiler(loaded, ruleset, rule_overrides, index, dialect).compile())
         except CompileProblems as exc:
             problems.extend(exc.problems)
     if problems:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlglot import exp
@@ -116,15 +117,7 @@ def _use_macro(value: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] |
             ctx.report(loc, f"macro '{name}' uses itself")
             continue
         body, doc, mloc = ctx.macros[name]
-        inner = Context(
-            report=_macro_reporter(ctx, doc, name),
-            resolve=ctx.resolve,
-            lists=ctx.lists,
-            macros=ctx.macros,
-            derived=ctx.derived,
-            table=ctx.table,
-            macro_stack=ctx.macro_stack + (name,),
-        )
+        inner = replace(ctx, report=_macro_reporter(ctx, doc, name), macro_stack=ctx.macro_stack + (name,))
         out.append(exp.paren(compile_condition(body, inner, mloc, types_in(body) or types)))
     return exp.and_(*out) if out else exp.true()
 
@@ -220,6 +213,10 @@ def _leaf(
             re.compile(value)
         except re.error as err:
             ctx.report(loc, f"invalid regex: {err}")
+            return None
+        refused = ctx.check_regex(value) if ctx.check_regex else None  # Python's re is not the SQL engine's
+        if refused is not None:
+            ctx.report(loc, f"invalid regex: {refused}")
             return None
         return exp.RegexpLike(this=column, expression=exp.Literal.string(value))
     if op == "contains":

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from engine.lang.params import number_problem
 from engine.vocab import ENVELOPE_FIELDS, EVENT_TYPES, ROSTER_FIELDS, known_attrs
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -40,6 +41,8 @@ class Context:
     derived: dict[str, exp.Expr] = field(default_factory=dict)
     table: str | None = None  # qualify columns with this alias (sequence steps)
     macro_stack: tuple[str, ...] = ()
+    # why the SQL engine's regex engine refuses a pattern (None: it runs); see engine.backends
+    check_regex: Callable[[str], str | None] | None = None
 
     def column(self, name: str) -> exp.Column:
         return exp.column(name, table=self.table) if self.table else exp.column(name)
@@ -123,7 +126,18 @@ def json_list(column: exp.Expr) -> exp.Expr:
 
 
 def resolve_value(value: Any, ctx: Context, loc: tuple[Any, ...]) -> Any:
-    """A value with ``$param`` substituted and ``@list`` expanded (REPORTED when either is unknown)."""
+    """A value with ``$param`` substituted and ``@list`` expanded (REPORTED when either is unknown).
+
+    Numbers written in a condition are checked here (parameters and lists are
+    checked where they are given): ``.nan``, ``.inf`` and integers beyond 64 bits
+    cannot go to SQL.
+    """
+    if isinstance(value, (int, float, list)):
+        for item in value if isinstance(value, list) else [value]:
+            problem = number_problem(item)
+            if problem is not None:
+                ctx.report(loc, problem)
+                return REPORTED
     value = ctx.resolve(value, loc)
     if isinstance(value, str) and value.startswith("@"):
         name = value[1:]

@@ -8,15 +8,43 @@ compiles. A structural error names the part of the value it is about with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from engine.lang.params import number_problem
+from engine.lang.sqlplan import reserved_name
+
+
+def _usable_number(integer: bool) -> Callable[[Any], Any]:
+    """A check, before type validation, that a number given in a file can go to SQL (finite, in range)."""
+
+    def check(value: Any) -> Any:
+        problem = number_problem(value, integer=integer)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return check
+
+
+def _free_name(value: str) -> str:
+    """A metric name must not be one of the columns or template names a plan uses itself."""
+    if reserved_name(value):
+        raise ValueError(f"the name '{value}' is reserved for the engine's own columns; choose another name")
+    return value
+
 
 Condition = dict[str, Any]
-Scalar = str | int | float | bool
+Scalar = Annotated[str | int | float | bool, BeforeValidator(_usable_number(True))]
 GroupField = Annotated[str, Field(pattern=r"^(manager|rep|deal|attrs\.[A-Za-z_][A-Za-z0-9_]*)$")]
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne"]
 ParamRef = str  # "$name" wherever a number or duration may stand
+Number = Annotated[float | int | ParamRef, BeforeValidator(_usable_number(True))]  # or $param
+Count = Annotated[int | ParamRef, BeforeValidator(_usable_number(True))]  # or $param
+Limit = Annotated[float | None, BeforeValidator(_usable_number(False))]
+MetricName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_free_name)]
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 
 SHAPE_MARK = "\x00"  # separates the sub-path from the message in a structural error
@@ -43,7 +71,7 @@ def exactly_one(model: BaseModel, names: tuple[str, ...]) -> list[str]:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ParamSpec(Strict):
@@ -52,8 +80,8 @@ class ParamSpec(Strict):
     type: Literal["int", "float", "duration", "str", "bool", "list"]
     default: Any
     doc: str = Field(min_length=1)
-    min: float | None = None
-    max: float | None = None
+    min: Limit = None
+    max: Limit = None
 
 
 class Docs(Strict):
@@ -78,7 +106,7 @@ class Window(Strict):
         description="Calendar windows: share of the period the manager must have led the "
         "group (and the log must cover) for it to be assessed.",
     )
-    min_days: float = Field(0, ge=0, description="Whole windows: fewer led days than this is not assessed.")
+    min_days: float = Field(0, ge=0, le=36525, description="Whole windows: fewer led days than this is not assessed.")
     prorate: bool = Field(
         True,
         description="Scale count and sum thresholds by the covered share of a calendar period.",
@@ -107,7 +135,7 @@ class Metric(Strict):
     avg: str | None = None
     max: str | None = None
     min: str | None = None
-    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: MetricName | None = None
 
     @model_validator(mode="after")
     def _one_aggregate(self) -> Metric:
@@ -126,7 +154,7 @@ class Also(Strict):
 
     metric: Metric
     op: Op
-    value: float | int | ParamRef
+    value: Number
 
 
 DERIVED_MEASURES = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
@@ -183,7 +211,7 @@ class Step(Strict):
 
 
 class Part(Strict):
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: MetricName
     where: Condition
 
 

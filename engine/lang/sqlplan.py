@@ -22,6 +22,56 @@ SCOPES_MANAGER = "sm_scopes_m"  # manager, s_start, s_end: the periods each mana
 SCOPES_PAIR = "sm_scopes_p"  # manager, rep, s_start, s_end, start_id, end_id: who led whom when
 RAW = "sm_raw"  # the loaded events as the backend received them (setup input only)
 
+# Names a plan gives its own columns, where user-given names (metrics, ratio parts,
+# the concurrency measure, derived values) stand beside them: the qualifying rows and
+# scopes (engine.lang.compiler), the windows, scores, islands and findings
+# (engine.lang.windows), the aggregate and concurrency kinds; and the names every
+# message template is given. Absence and sequence columns never meet a user name.
+# Anything starting with sm_ or x_ is the engine's too. Compared case-insensitively,
+# as SQL compares identifiers.
+RESERVED_NAMES = frozenset(
+    {
+        # group keys and qualifying rows
+        "manager",
+        "rep",
+        "deal",
+        "ts",
+        "ev_ts",
+        "id",
+        "s_start",
+        "s_end",
+        # windows, scores, islands, findings and assessments
+        "w_start",
+        "w_end",
+        "coverage",
+        "anchor",
+        "anchor_id",
+        "f_start",
+        "f_end",
+        "f_windows",
+        "evidence",
+        "first_ts",
+        "window_start",
+        "window_end",
+        "windows",
+        "peak_start",
+        "peak_end",
+        "metric",
+        "threshold",
+        "partial",
+        "unsupported",
+        # concurrency
+        "item",
+        "ts_end",
+        "sample",
+        "open_now",
+        # filled into every message template
+        "when",
+        "window_days",
+    }
+)
+RESERVED_PREFIXES = ("sm_", "x_")
+
 _TABLE_HOLE = re.compile(r"\(:(\w+)\)\s+(?:AS\s+)?(\w+)")
 
 
@@ -47,6 +97,12 @@ def parse(sql: str, holes: dict[str, exp.Expr] | None = None) -> exp.Expr:
 
 def interval(seconds: float) -> exp.Expr:
     return exp.Interval(this=exp.Literal.string(str(int(seconds))), unit=exp.var("SECOND"))
+
+
+def reserved_name(name: str) -> bool:
+    """True when ``name`` would clash with a column or template value of the engine's own."""
+    folded = name.casefold()
+    return folded in RESERVED_NAMES or folded.startswith(RESERVED_PREFIXES)
 
 
 def quoted(name: str) -> str:

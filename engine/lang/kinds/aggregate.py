@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from engine.lang.conditions import compile_condition, types_in
 from engine.lang.kinds.base import Kind
-from engine.lang.parts import OP_SYMBOL, Also, Base, Metric, Op, ParamRef, Part, shape_error
+from engine.lang.parts import OP_SYMBOL, Also, Base, Count, Metric, Number, Op, Part, shape_error
 from engine.lang.sqlplan import parse, quoted
 from engine.lang.windows import Metrics, windowed
 
@@ -18,31 +18,18 @@ if TYPE_CHECKING:
     from engine.lang.compiler import RuleCompiler
     from engine.lang.plan import CompiledRule
 
-RESERVED = (
-    "manager",
-    "rep",
-    "deal",
-    "threshold",
-    "window_days",
-    "windows",
-    "when",
-    "metric",
-    "window_start",
-    "window_end",
-)
-
 
 class MatchLogic(Base):
     kind: Literal["match"]
-    min_events: int | ParamRef = 1
+    min_events: Count = 1
 
 
 class ThresholdLogic(Base):
     kind: Literal["threshold"]
     metric: Metric = Field(default_factory=lambda: Metric(count=True, name=None))
     op: Op
-    value: float | int | ParamRef
-    min_events: int | ParamRef = 0
+    value: Number
+    min_events: Count = 0
     also: list[Also] = []
 
     @model_validator(mode="after")
@@ -57,20 +44,17 @@ class RatioLogic(Base):
     numerator: Part
     denominator: Part
     op: Op
-    value: float | int | ParamRef
-    min_numerator: int | ParamRef = 1
-    min_denominator: int | ParamRef = 1
+    value: Number
+    min_numerator: Count = 1
+    min_denominator: Count = 1
 
 
 ROWS = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
 
 
-def _check_names(rc: RuleCompiler, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen or name in RESERVED:
-            rc.report(("logic",), f"metric name '{name}' is used twice or is reserved; give it another name")
-        seen.add(name)
+def _metric_at(metric: Metric, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Where a metric's name is written: its ``name`` key, or the metric that names itself."""
+    return loc + ("name",) if metric.name else loc
 
 
 def compile_ratio(rc: RuleCompiler, logic: RatioLogic, out: CompiledRule) -> None:
@@ -106,7 +90,7 @@ def compile_ratio(rc: RuleCompiler, logic: RatioLogic, out: CompiledRule) -> Non
     out.op = logic.op
     out.threshold = rc.number(logic.value, loc + ("value",))
     out.metric_names = [num_name, den_name, "ratio"]
-    _check_names(rc, out.metric_names)
+    rc.check_names([("ratio", loc), (num_name, loc + ("numerator", "name")), (den_name, loc + ("denominator", "name"))])
     q = rc.scoped(ROWS, {"rows": rows}, values)
     windowed(
         rc,
@@ -127,15 +111,19 @@ def compile_counted(rc: RuleCompiler, logic: MatchLogic | ThresholdLogic, out: C
     types = types_in(logic.where)
     values: dict[str, exp.Expr] = {"x_cnt": exp.Literal.number(1)}
     metrics: Metrics = []
+    named: list[tuple[str, tuple[Any, ...]]] = [("count", loc)]  # every metric name and where it is written
     gates: list[str] = []  # unmet: assessed, and the pattern is not there
     rows = rc.unless(logic, rc.filtered(logic.where, loc + ("where",)))
     if isinstance(logic, ThresholdLogic):
         how, value_sql, name = rc.metric_value(logic.metric, loc + ("metric",), types)
+        if name != "count":
+            named.insert(1, (name, _metric_at(logic.metric, loc + ("metric",))))
         out.op = logic.op
         out.threshold = rc.number(logic.value, loc + ("value",))
         min_events = rc.number(logic.min_events, loc + ("min_events",), integer=True)
         for index, also in enumerate(logic.also):
             a_how, a_sql, a_name = rc.metric_value(also.metric, loc + ("also", index, "metric"), types)
+            named.append((a_name, _metric_at(also.metric, loc + ("also", index, "metric"))))
             values[f"x_a{index}"] = a_sql
             metrics.append((a_name, f"x_a{index}", a_how))
             a_value = rc.number(also.value, loc + ("also", index, "value"))
@@ -151,7 +139,7 @@ def compile_counted(rc: RuleCompiler, logic: MatchLogic | ThresholdLogic, out: C
     metrics.insert(0 if name == "count" else 1, ("count", "x_cnt", "count"))
     out.metric_name = name
     out.metric_names = [m[0] for m in metrics]
-    _check_names(rc, out.metric_names)
+    rc.check_names(named)
     q = rc.scoped(ROWS, {"rows": rows}, values)
     support = [f'"count" >= {min_events}'] if min_events else []  # unmet: the window is not assessed
     prorated = how in ("count", "sum") and out.window.prorate

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 from sqlglot import exp
 
 from engine.lang.kinds.base import Kind
-from engine.lang.parts import Base, Op, ParamRef, Step, shape_error
+from engine.lang.parts import Base, MetricName, Number, Op, Step, shape_error
 from engine.lang.sqlplan import cols, join_on, parse, quoted
 from engine.lang.windows import fixed_windows, islands, score
 
@@ -25,9 +25,9 @@ class ConcurrencyLogic(Base):
     measure: Literal["avg", "max", "min"] = Field(
         "avg", description="Of the daily counts of open items in the window (sampled at noon UTC)."
     )
-    name: str = Field("open_items", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: MetricName = "open_items"
     op: Op
-    value: float | int | ParamRef
+    value: Number
 
     @model_validator(mode="after")
     def _combinations(self) -> ConcurrencyLogic:
@@ -37,6 +37,8 @@ class ConcurrencyLogic(Base):
         self.roster_groups("concurrency groups by manager or by manager and rep")
         if self.key in self.group_by:
             raise shape_error(f"the key '{self.key}' cannot also be a group_by field", "key")
+        if self.name.casefold() in ("peak_open", "days"):
+            raise shape_error(f"'{self.name}' is a metric of every concurrency rule; choose another name", "name")
         return self
 
 

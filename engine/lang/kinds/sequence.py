@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from engine.lang.conditions import field_expr, types_in
 from engine.lang.kinds.base import Kind
-from engine.lang.parts import Base, Op, Pair, ParamRef, Quiet, Step, shape_error
+from engine.lang.parts import Base, Count, Number, Op, Pair, Quiet, Step, shape_error
 from engine.lang.sqlplan import SPAN, interval, parse
 from engine.lang.windows import windowed
 
@@ -25,7 +25,7 @@ class SequenceLogic(Base):
     within: str = Field(description="Max time from the first step to the second (duration or $param).")
     same: list[str] = Field(default_factory=list, description="Fields both steps must share (same deal, same rep...).")
     pairs: list[Pair] = Field(default_factory=list, description="Cross-event conditions.")
-    first_min: int | ParamRef = Field(1, description="The second step needs this many first steps before it.")
+    first_min: Count = Field(1, description="The second step needs this many first steps before it.")
     absent: bool = Field(False, description="Fire when the second step does NOT follow in time.")
     without: Quiet | None = Field(None, description="The second step counts only after a quiet spell.")
     before: str | None = Field(
@@ -34,7 +34,7 @@ class SequenceLogic(Base):
         "(a plan already running).",
     )
     op: Op = "gte"
-    value: float | int | ParamRef = 1
+    value: Number = 1
 
     @model_validator(mode="after")
     def _combinations(self) -> SequenceLogic:
