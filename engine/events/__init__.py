@@ -17,7 +17,7 @@ from engine.events.checks import (
 )
 from engine.events.model import Event, EventRow, Role, validate_event
 from engine.events.schema import event_json_schema, schema_text
-from engine.events.text import compact_json, describe, utf8_ok
+from engine.events.text import compact_json, describe, python_text, utf8_ok
 from engine.events.timestamps import TimestampError, is_date_or_timestamp, parse_timestamp, timestamp_problem
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "event_rules_problems",
     "is_date_or_timestamp",
     "parse_timestamp",
+    "python_text",
     "schema_text",
     "timestamp_problem",
     "unknown_field_problem",

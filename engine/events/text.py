@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["compact_json", "describe", "utf8_ok"]
+__all__ = ["compact_json", "describe", "python_text", "utf8_ok"]
 
 
 def utf8_ok(text: str) -> bool:
@@ -21,6 +21,20 @@ def utf8_ok(text: str) -> bool:
     return True
 
 
+def python_text(value: object) -> str:
+    """Python's own rendering of a value, for values JSON cannot show; never raises.
+
+    Values too deep to render, or numbers with more digits than Python turns
+    into text, get a short placeholder naming their type instead.
+    """
+    try:
+        return repr(value)
+    except (RecursionError, ValueError, MemoryError):
+        return f"<{type(value).__name__} too deep or too large to show>"
+    except Exception:  # a repr of someone else's class may raise anything
+        return f"<{type(value).__name__} that cannot be shown>"
+
+
 def describe(value: object) -> str:
     """Show a rejected value briefly: strings quoted, everything else as JSON."""
     if isinstance(value, str):
@@ -28,8 +42,8 @@ def describe(value: object) -> str:
     else:
         try:
             text = json.dumps(value, ensure_ascii=False)
-        except (TypeError, ValueError):
-            text = repr(value)
+        except (TypeError, ValueError, RecursionError, MemoryError):
+            text = python_text(value)
         if not utf8_ok(text):  # lone surrogates inside: show them escaped
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 80 else text[:77] + "..."
@@ -51,8 +65,9 @@ def compact_json(value: object) -> str:
     """Canonical JSON text for attrs/source, so equal objects give equal strings.
 
     Raises ValueError for non-finite numbers (JSON has none), for nesting too
-    deep to encode, and for values JSON has no form for (possible only for
-    records handed over from memory, never for parsed JSON).
+    deep to encode, and for values JSON has no form for: other types, circular
+    references, integers too long to write (possible only for records handed
+    over from memory, never for parsed JSON).
     """
     try:
         if _C_ENCODE is not None:
@@ -62,7 +77,11 @@ def compact_json(value: object) -> str:
         raise ValueError("is nested too deeply") from None
     except TypeError:
         raise ValueError("holds a value that JSON cannot represent") from None
+    except MemoryError:
+        raise ValueError("is too large to store") from None
     except ValueError as exc:
         if "float" in str(exc):
             raise ValueError("holds a non-finite number (NaN or Infinity)") from None
+        if "ircular" in str(exc):
+            raise ValueError("holds itself (a circular reference)") from None
         raise ValueError("holds a number too long to convert") from None
