@@ -8,15 +8,14 @@ JSON objects. Row reading itself is the shared CSV reader's.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 from typing import Any
 
 from engine.events import EVENT_FIELDS
+from engine.ingest.jsontext import BadJson, parse_json
 from engine.ingest.readers.base import Source
 from engine.ingest.readers.csv import Header
-from engine.ingest.readers.jsonl import json_error
 from engine.vocab import EVENT_TYPES, Attr
 
 __all__ = ["EventColumns", "coerce"]
@@ -29,16 +28,25 @@ _FALSE = frozenset({"false", "0", "no"})
 _KNOWN_ATTRS = frozenset(name for spec in EVENT_TYPES.values() for name in spec)
 
 
-def coerce(attr: Attr | None, cell: str) -> object:
+def coerce(attr: Attr | None, cell: str, problems: list[str] | None = None, name: str = "") -> object:
     """A CSV cell as the attribute's vocabulary kind; left as text when it does not fit,
-    so validation reports it with the same message as a JSON input would get."""
+    so validation reports it with the same message as a JSON input would get.
+
+    A list cell written as JSON that repeats a key inside is ambiguous, and
+    one nested too deeply cannot be read: that is added to ``problems`` (a
+    JSON input would be refused too) and an empty list stands in for the
+    cell, so the record gets no second message.
+    """
     if attr is None:
         return cell
     kind = attr.kind
     text = cell.strip()
     if kind == "int" or kind == "number":
         if _INT_RE.fullmatch(text):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # more digits than Python converts: refused as text
+                return cell
         if kind == "number" and _NUMBER_RE.fullmatch(text):
             value = float(text)
             if math.isfinite(value):
@@ -54,9 +62,12 @@ def coerce(attr: Attr | None, cell: str) -> object:
     if kind == "list":
         if text.startswith("["):
             try:
-                parsed = json.loads(text)
-            except ValueError:
-                return cell
+                parsed = parse_json(text, f"attrs.{name}" if name else "")
+            except BadJson as exc:
+                if problems is None or not (exc.duplicate or exc.beyond):
+                    return cell
+                problems.append(exc.reason if exc.duplicate else f"attrs.{name} is not valid JSON: {exc.reason}")
+                return []
             return parsed if isinstance(parsed, list) else cell
         return [part.strip() for part in text.split(";") if part.strip()]
     return cell
@@ -64,12 +75,9 @@ def coerce(attr: Attr | None, cell: str) -> object:
 
 def _json_cell(field: str, cell: str, problems: list[str]) -> dict[str, Any] | None:
     try:
-        value = json.loads(cell)
-    except ValueError as exc:
-        problems.append(f"field {field!r} is not valid JSON: {json_error(exc)}")
-        return None
-    except RecursionError:
-        problems.append(f"field {field!r} is not valid JSON: nested too deeply")
+        value = parse_json(cell, field)
+    except BadJson as exc:
+        problems.append(exc.reason if exc.duplicate else f"field {field!r} is not valid JSON: {exc.reason}")
         return None
     if type(value) is not dict:
         problems.append(f"field {field!r} must be an object")
@@ -123,7 +131,7 @@ class EventColumns:
                 if name in attrs:
                     problems.append(f"attrs.{name} is given twice: in column 'attrs' and in column {name!r}")
                 else:
-                    attrs[name] = coerce(spec.get(name), cell)
+                    attrs[name] = coerce(spec.get(name), cell, problems, name)
         if attrs:
             record["attrs"] = attrs
         return [record], problems
