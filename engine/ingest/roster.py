@@ -4,11 +4,18 @@ Rules only understand events, so a roster is just another way of writing
 ``team_member_added``/``team_member_removed``; converting it here keeps one
 code path for team membership. A roster is read by the shared CSV reader;
 this module is only the mapping from its columns to those events.
+
+An event's id comes from what the row says, not where it stands: a short
+hash of rep, manager and the instants of start and end (``roster:<hash>:start``
+and ``:end``). Sorting, shuffling or renaming the roster changes no id, so no
+report; two rows saying the same thing (however their dates are spelt) are
+the same events, kept once like any exact duplicate (see ``loader``).
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 from typing import Any
 
 from engine.errors import InputError
@@ -16,7 +23,7 @@ from engine.events import TimestampError, describe, parse_timestamp, timestamp_p
 from engine.ingest.readers.base import Source
 from engine.ingest.readers.csv import CsvReader, Header
 
-__all__ = ["ROSTER_READER", "RosterColumns"]
+__all__ = ["ROSTER_READER", "RosterColumns", "row_id"]
 
 _REQUIRED = ("rep", "manager", "start")
 _KNOWN = (*_REQUIRED, "end")
@@ -36,8 +43,6 @@ class RosterColumns:
                 line=header.line,
             )
         self.index = {name: lowered.index(name) for name in _KNOWN if name in lowered}
-        # Ids name the file as given, so they do not depend on how it is displayed.
-        self.base = "<stdin>" if source.path == "-" else os.path.basename(source.path)
         for name in names:
             if name.lower() not in _KNOWN:
                 source.warn(f"{source.shown}: roster column {name!r} is ignored")
@@ -49,7 +54,7 @@ class RosterColumns:
             at = self.index.get(name)
             return "" if at is None else cells[at]
 
-        return _membership(self.base, line, cell("rep"), cell("manager"), cell("start"), cell("end"))
+        return _membership(cell("rep"), cell("manager"), cell("start"), cell("end"))
 
 
 def _person(field: str, value: str, problems: list[str]) -> None:
@@ -67,9 +72,13 @@ def _instant(field: str, value: str, problems: list[str]) -> int | None:
         return None
 
 
-def _membership(
-    base: str, line: int, rep: str, manager: str, start: str, end: str
-) -> tuple[list[dict[str, Any]], list[str]]:
+def row_id(rep: str, manager: str, start_us: int, end_us: int | None) -> str:
+    """The stable part of a roster row's event ids: 16 hex digits of a hash of its content."""
+    content = json.dumps([rep, manager, start_us, end_us], ensure_ascii=True)
+    return hashlib.blake2b(content.encode("ascii"), digest_size=8).hexdigest()
+
+
+def _membership(rep: str, manager: str, start: str, end: str) -> tuple[list[dict[str, Any]], list[str]]:
     """team_member_added (and _removed when the row has an end), or why the row gives none."""
     problems: list[str] = []
     _person("rep", rep, problems)
@@ -82,9 +91,10 @@ def _membership(
     end_us = None if end.strip() == "" else _instant("end", end, problems)
     if start_us is not None and end_us is not None and end_us < start_us:
         problems.append(f"field 'end' ({end!r}) is before field 'start' ({start!r})")
-    if problems:
+    if problems or start_us is None:
         return [], problems
 
+    key = row_id(rep, manager, start_us, end_us)
     common: dict[str, Any] = {
         "actor": manager,
         "actor_role": "manager",
@@ -93,7 +103,7 @@ def _membership(
     }
     records = [
         {
-            "id": f"roster:{base}:{line}:start",
+            "id": f"roster:{key}:start",
             "ts": start.strip(),
             "type": "team_member_added",
             **common,
@@ -102,7 +112,7 @@ def _membership(
     if end.strip():
         records.append(
             {
-                "id": f"roster:{base}:{line}:end",
+                "id": f"roster:{key}:end",
                 "ts": end.strip(),
                 "type": "team_member_removed",
                 **common,
