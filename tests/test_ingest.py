@@ -6,6 +6,7 @@ messages can be read straight off the test.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -39,6 +40,7 @@ from engine.ingest import (
     write_rejects,
 )
 from engine.ingest.fast import fast_row
+from engine.ingest.roster import row_id
 from engine.vocab import EVENT_TYPES, ROLES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -425,12 +427,40 @@ def test_blank_lines_bom_crlf_and_bad_utf8(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ duplicate ids
 
 
-def test_duplicate_id_names_the_first_line(tmp_path: Path) -> None:
-    path = jsonl(tmp_path, "a.jsonl", ev(id="ev-1"), ev(id="ev-3"), ev(id="ev-2"), ev(id="ev-3"))
+def test_duplicate_ids_with_different_content_refuse_every_holder(tmp_path: Path) -> None:
+    # No record "comes first": each one holding the id is refused and names the others.
+    path = jsonl(
+        tmp_path, "a.jsonl", ev(id="ev-1"), ev(id="ev-3"), ev(id="ev-2"), ev(id="ev-3", actor="rep-2"), ev(id="ev-3")
+    )
     result = load_events([path])
     check_counts(result)
-    assert [str(p) for p in result.problems] == [f"{path}:4: duplicate id 'ev-3' (first seen at {path}:2)"]
-    assert [r["id"] for r in rows(result)] == ["ev-1", "ev-3", "ev-2"]
+    assert [str(p) for p in result.problems] == [
+        f"{path}:2: duplicate id 'ev-3' with different content (also at {path}:4, {path}:5)",
+        f"{path}:4: duplicate id 'ev-3' with different content (also at {path}:2, {path}:5)",
+        f"{path}:5: duplicate id 'ev-3' with different content (also at {path}:2, {path}:4)",
+    ]
+    assert [p.raw for p in result.problems] == [line(ev(id="ev-3")), line(ev(id="ev-3", actor="rep-2"))] + [
+        line(ev(id="ev-3"))
+    ]
+    assert [r["id"] for r in rows(result)] == ["ev-1", "ev-2"]
+    assert (result.read, result.evaluated) == (5, 2)
+
+
+def test_exact_duplicates_are_kept_once(tmp_path: Path) -> None:
+    # The same event twice (an export given twice, spelt differently): one event, both lines evaluated.
+    first = jsonl(tmp_path, "a.jsonl", ev(id="x", attrs={"n": 1, "m": 2}), ev(id="y"))
+    again = write(
+        tmp_path,
+        "b.jsonl",
+        '{"attrs": {"m": 2, "n": 1}, "actor": "rep-1", "type": "email_sent", "ts": "2026-01-05T11:00:00+01:00",'
+        ' "id": "x"}\n',
+    )
+    result = load_events([first, again])
+    check_counts(result)
+    assert result.problems == []
+    assert (result.read, result.evaluated) == (3, 3)
+    assert [(r["seq"], r["id"], r["file"], r["line"]) for r in rows(result)] == [(0, "x", first, 1), (1, "y", first, 2)]
+    assert result.warnings == ["1 repeated event (same id, same content) kept once"]
 
 
 def test_duplicate_id_across_files_and_with_other_problems(tmp_path: Path) -> None:
@@ -438,12 +468,12 @@ def test_duplicate_id_across_files_and_with_other_problems(tmp_path: Path) -> No
     second = jsonl(tmp_path, "b.jsonl", ev(id="y"), ev(id="x", actor_role="boss"))
     result = load_events([first, second])
     check_counts(result)
-    # the refused first line does not claim the id; the accepted second one does
+    # a refused record does not claim the id, but its problem names who does
     assert [str(p) for p in result.problems] == [
-        f"{first}:1: missing required field 'actor'",
+        f"{first}:1: missing required field 'actor'; duplicate id 'x' (also at {first}:2)",
         (
             f"{second}:2: field 'actor_role' must be one of rep, manager, executive, marketing, "
-            f"ops, other, got 'boss'; duplicate id 'x' (first seen at {first}:2)"
+            f"ops, other, got 'boss'; duplicate id 'x' (also at {first}:2)"
         ),
     ]
     assert [(r["id"], r["file"], r["line"]) for r in rows(result)] == [
@@ -740,10 +770,14 @@ def test_roster_rows_become_membership_events(tmp_path: Path) -> None:
     check_counts(result)
     assert (result.read, result.evaluated, result.problems) == (3, 3, [])
     common = {"actor_role": "manager", "deal": None, "attrs": "{}", "source": None, "file": roster}
+    # ids come from what a row says (rep, manager, start, end), never from where it stands
+    first = row_id("rep-1", "mgr-1", parse_timestamp("2026-01-01"), None)
+    second = row_id("rep-2", "mgr-1", parse_timestamp("2026-01-01T08:00:00Z"), parse_timestamp("2026-03-01"))
+    assert first == "024e8c250744d664"  # pinned: ids show in reports, so they must not drift
     assert rows(result)[:3] == [
         {
             "seq": 0,
-            "id": "roster:team.csv:2:start",
+            "id": f"roster:{first}:start",
             "ts": datetime(2026, 1, 1),
             "type": "team_member_added",
             "actor": "mgr-1",
@@ -754,7 +788,7 @@ def test_roster_rows_become_membership_events(tmp_path: Path) -> None:
         },
         {
             "seq": 1,
-            "id": "roster:team.csv:3:start",
+            "id": f"roster:{second}:start",
             "ts": datetime(2026, 1, 1, 8, 0),
             "type": "team_member_added",
             "actor": "mgr-1",
@@ -765,7 +799,7 @@ def test_roster_rows_become_membership_events(tmp_path: Path) -> None:
         },
         {
             "seq": 2,
-            "id": "roster:team.csv:3:end",
+            "id": f"roster:{second}:end",
             "ts": datetime(2026, 3, 1),
             "type": "team_member_removed",
             "actor": "mgr-1",
@@ -790,10 +824,11 @@ def test_roster_problems(tmp_path: Path) -> None:
         "rep-5,mgr-1,2026-01-01\n"
         "rep-6,mgr-1,2026-01-01,2026-01-01,Ed\n",
     )
-    events = jsonl(tmp_path, "a.jsonl", ev(id="roster:team.csv:7:start"))
+    taken = f"roster:{row_id('rep-6', 'mgr-1', parse_timestamp('2026-01-01'), parse_timestamp('2026-01-01'))}:start"
+    events = jsonl(tmp_path, "a.jsonl", ev(id=taken))
     result = load_events([events], roster=roster)
     check_counts(result)
-    assert (result.read, result.evaluated) == (7, 1)
+    assert (result.read, result.evaluated) == (7, 0)
     assert [str(p) for p in result.problems] == [
         f"{roster}:2: field 'end' ('2026-01-01') is before field 'start' ('2026-02-01')",
         f"{roster}:3: missing required field 'rep'",
@@ -804,7 +839,8 @@ def test_roster_problems(tmp_path: Path) -> None:
         ),
         f"{roster}:5: missing required field 'start'",
         f"{roster}:6: row has 3 cells but the header has 5 columns",
-        f"{events}:1: duplicate id 'roster:team.csv:7:start' (first seen at {roster}:7)",
+        f"{roster}:7: duplicate id {taken!r} with different content (also at {events}:1)",
+        f"{events}:1: duplicate id {taken!r} with different content (also at {roster}:7)",
     ]
     assert result.warnings == [f"{roster}: roster column 'Name' is ignored"]
 
@@ -834,7 +870,9 @@ def test_write_rejects_is_verbatim_jsonl(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text.endswith("\n")
     records = [json.loads(x) for x in text.splitlines()]
-    assert [list(r) for r in records] == [["file", "line", "reason", "raw"]] * 4
+    assert [list(r) for r in records] == [["file", "line", "reason", "raw", "raw_b64"]] * 4
+    # raw_b64 gives back every record's bytes exactly (see test_events_hostile.py for garbage)
+    assert [base64.b64decode(r.pop("raw_b64")) for r in records] == content.splitlines()
     assert records == [
         {
             "file": path,
@@ -1068,6 +1106,7 @@ def test_rust_json_parser_agrees_with_the_standard_one(data: bytes) -> None:
         st.sampled_from(
             [
                 line(ev(id="dup")),
+                line(ev(id="dup", actor="rep-2")),
                 line(ev(actor=None)),
                 "",
                 "   ",
@@ -1088,9 +1127,13 @@ def test_every_nonblank_line_is_either_evaluated_or_a_problem(lines: list[str]) 
     nonblank = [i for i, text in enumerate(lines, 1) if text.strip()]
     check_counts(result)
     assert result.read == len(nonblank)
-    assert result.table.num_rows == result.evaluated
-    assert sorted([p.line for p in result.problems] + result.table["line"].to_pylist()) == nonblank
-    assert [p.line for p in result.problems] == sorted(p.line for p in result.problems)
+    kept, refused = result.table["line"].to_pylist(), [p.line for p in result.problems]
+    assert len(set(kept)) == len(kept) and not set(kept) & set(refused)
+    # every other line repeats a kept event exactly: counted as evaluated, kept once
+    merged = sorted(set(nonblank) - set(kept) - set(refused))
+    assert {lines[n - 1] for n in merged} <= {lines[n - 1] for n in kept}
+    assert result.evaluated == len(kept) + len(merged)
+    assert refused == sorted(refused)
 
 
 # ------------------------------------------------------------------ JSON Schema
@@ -1147,6 +1190,11 @@ def test_rows_converted_in_chunks_give_the_same_table(tmp_path: Path, monkeypatc
     monkeypatch.setattr(loader_module, "_CHUNK", 3)
     chunked = load_events([str(path)])
     assert chunked.table.equals(whole.table)
-    assert chunked.table.num_rows == 20
-    assert [str(p) for p in chunked.problems] == [str(p) for p in whole.problems]
-    assert [str(p) for p in chunked.problems] == [f"{path}:8: duplicate id 'e3' (first seen at {path}:4)"]
+    assert chunked.table.num_rows == 19
+    assert chunked.problems == whole.problems
+    # the first e3 was in an Arrow batch long before the second came: it is refused all the same, with its text
+    assert [str(p) for p in chunked.problems] == [
+        f"{path}:4: duplicate id 'e3' with different content (also at {path}:8)",
+        f"{path}:8: duplicate id 'e3' with different content (also at {path}:4)",
+    ]
+    assert [p.raw for p in chunked.problems] == [lines[3], lines[7]]

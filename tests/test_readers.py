@@ -13,6 +13,7 @@ import pytest
 
 import engine
 from engine.errors import ConfigError
+from engine.events import parse_timestamp
 from engine.ingest import (
     Entry,
     InputError,
@@ -27,6 +28,7 @@ from engine.ingest.csvevents import EventColumns
 from engine.ingest.readers import detect_reader, get_reader, json_text, reader_names, unregister_reader
 from engine.ingest.readers.csv import CsvReader
 from engine.ingest.readers.jsonl import JsonlReader
+from engine.ingest.roster import row_id
 
 
 def ev(**fields: Any) -> dict[str, Any]:
@@ -90,18 +92,27 @@ def test_a_registered_reader_is_chosen_by_extension(tmp_path: Path, logfmt: Logf
         "id=l1 ts=2026-01-05 type=email_sent actor=rep-1\n"
         "id=l2 ts=2026-01-06 type=email_sent\n"
         "id=l3 ts=2026-01-07 type=call_logged actor=rep-2 oops\n"
-        "id=l1 ts=2026-01-08 type=email_sent actor=rep-1\n",
+        "id=l1  ts=2026-01-05 type=email_sent actor=rep-1\n"
+        "id=l4 ts=2026-01-08 type=email_sent actor=rep-1\n"
+        "id=l4 ts=2026-01-09 type=email_sent actor=rep-1\n",
     )
     assert detect_reader(path, b"# exported by hand\n") is logfmt
     result = load_events([path])
+    # line 5 repeats line 2's event (kept once); the two l4 differ, so both are refused,
+    # and their text is read again through the reader
     assert [(r["id"], r["file"], r["line"]) for r in result.table.to_pylist()] == [("l1", path, 2)]
     assert [str(p) for p in result.problems] == [
         f"{path}:3: missing required field 'actor'",
         f"{path}:4: no '=' in oops",
-        f"{path}:5: duplicate id 'l1' (first seen at {path}:2)",
+        f"{path}:6: duplicate id 'l4' with different content (also at {path}:7)",
+        f"{path}:7: duplicate id 'l4' with different content (also at {path}:6)",
     ]
     assert result.problems[1].raw == "id=l3 ts=2026-01-07 type=call_logged actor=rep-2 oops"
-    assert (result.read, result.evaluated) == (4, 1)
+    assert [p.raw for p in result.problems[2:]] == [
+        "id=l4 ts=2026-01-08 type=email_sent actor=rep-1",
+        "id=l4 ts=2026-01-09 type=email_sent actor=rep-1",
+    ]
+    assert (result.read, result.evaluated) == (6, 2)
 
 
 def test_engine_check_runs_through_a_registered_reader(tmp_path: Path, logfmt: LogfmtReader) -> None:
@@ -180,7 +191,7 @@ def test_jsonl_read_gives_the_verdicts_of_the_fast_loop(tmp_path: Path) -> None:
         "",
         "{oops",
         "[1]",
-        json.dumps(ev(id="a")),
+        json.dumps(ev(id="a", actor="rep-2")),
         json.dumps(ev(id="b", type="custom_thing")),
         b"\xff".decode("latin-1"),
         json.dumps(ev(id="c", actor=None)),
@@ -198,9 +209,10 @@ def test_jsonl_read_gives_the_verdicts_of_the_fast_loop(tmp_path: Path) -> None:
     assert [(n, m.replace(slow_path, fast_path), r) for n, m, r in problem_lines(slow)] == problem_lines(fast)
     assert (slow.read, slow.evaluated, slow.warnings) == (fast.read, fast.evaluated, fast.warnings)
     assert [m for _, m, _ in problem_lines(fast)] == [
+        f"duplicate id 'a' with different content (also at {fast_path}:5)",
         "invalid JSON: Expecting property name enclosed in double quotes (column 2)",
         "expected a JSON object, got an array",
-        f"duplicate id 'a' (first seen at {fast_path}:1)",
+        f"duplicate id 'a' with different content (also at {fast_path}:1)",
         "line is not valid UTF-8",
         "missing required field 'actor'",
     ]
@@ -212,7 +224,7 @@ def test_jsonl_read_gives_the_verdicts_of_the_fast_loop(tmp_path: Path) -> None:
 MEMORY_CASES: list[Any] = [
     ev(id="m1"),
     ev(id="m2", actor=None, mananger="x"),
-    ev(id="m1"),
+    ev(id="m1", actor="rep-2"),
     ["not", "an", "object"],
     "text",
     ev(id="m3", type="team_meeting", attrs={"focus": "nothing"}),
@@ -231,17 +243,35 @@ def test_records_from_memory_get_the_verdicts_of_a_jsonl_file(tmp_path: Path) ->
     from_memory = load_records(MEMORY_CASES, name=path)
     assert from_memory.table.equals(from_file.table)
     assert from_memory.problems == from_file.problems
-    assert (from_memory.read, from_memory.evaluated) == (from_file.read, from_file.evaluated) == (10, 3)
+    assert (from_memory.read, from_memory.evaluated) == (from_file.read, from_file.evaluated) == (10, 2)
     assert from_memory.warnings == from_file.warnings
     assert from_memory.warnings == ["custom event type 'my_custom' (1 event) is kept; only custom rules match it"]
-    assert [p.line for p in from_file.problems] == [2, 3, 4, 5, 6, 8, 10]
+    assert [p.line for p in from_file.problems] == [1, 2, 3, 4, 5, 6, 8, 10]
+    assert [p.raw_bytes() for p in from_memory.problems] == [p.raw_bytes() for p in from_file.problems]
 
 
 def test_records_from_memory_name_their_position() -> None:
-    result = load_records([ev(id="a"), ev(id="a"), 7])
+    result = load_records([ev(id="a"), ev(id="a", actor="x"), 7, ev(id="a")])
     assert result.problems == [
-        InputProblem("<memory>", 2, "duplicate id 'a' (first seen at <memory>:1)", json_text(ev(id="a"))),
+        InputProblem(
+            "<memory>",
+            1,
+            "duplicate id 'a' with different content (also at <memory>:2, <memory>:4)",
+            json_text(ev(id="a")),
+        ),
+        InputProblem(
+            "<memory>",
+            2,
+            "duplicate id 'a' with different content (also at <memory>:1, <memory>:4)",
+            json_text(ev(id="a", actor="x")),
+        ),
         InputProblem("<memory>", 3, "expected a JSON object, got a number", "7"),
+        InputProblem(
+            "<memory>",
+            4,
+            "duplicate id 'a' with different content (also at <memory>:1, <memory>:2)",
+            json_text(ev(id="a")),
+        ),
     ]
     assert load_records([]).table.num_rows == 0
 
@@ -291,9 +321,10 @@ def test_roster_rows_get_the_shared_row_problems(tmp_path: Path) -> None:
         (5, "line is not valid UTF-8"),
         (6, "malformed CSV: unexpected end of data"),
     ]
+    key = row_id("r1", "m1", parse_timestamp("2026-01-01"), parse_timestamp("2026-02-01"))
     assert [(r["id"], r["line"]) for r in from_roster.table.to_pylist()] == [
-        ("roster:team.data:2:start", 2),
-        ("roster:team.data:2:end", 2),
+        (f"roster:{key}:start", 2),
+        (f"roster:{key}:end", 2),
     ]
     assert [(r["id"], r["line"]) for r in from_events.table.to_pylist()] == [("r1", 2)]
     with pytest.raises(InputError, match=r"team2\.csv:2: cannot read: CSV header repeats column 'rep'"):

@@ -2,111 +2,136 @@
 
 Readers (``engine.ingest.readers``) turn each input into entries; everything
 from there is here and the same for every format: the fast path or the
-pydantic model, duplicate ids, counts, warnings and the table. The loop over
-JSON-object lines is the hot path (millions of lines): it parses and accepts
-a plain valid line with a handful of dict operations and only falls back to
-the general path when something looks off. Rows are kept as tuples and
-moved to Arrow in chunks.
+pydantic model, counts, warnings and the table. The loop over JSON-object
+lines is the hot path (millions of lines): it parses and accepts a plain
+valid line with a handful of dict operations and only falls back to the
+general path when something looks off. Rows are kept as tuples and moved to
+Arrow in chunks.
+
+Nothing about one input stops the others: an input that cannot be used at
+all (missing, unreadable, a bad CSV header) becomes ``input_errors``, and
+the rest are read all the same, so one run reports every problem.
+
+Ids shared by several records are settled only at the end, on the whole
+table (``dedupe``), so nothing depends on input order. A record refused then
+was accepted when read, and its text was not kept; it is read again by input
+and line (files are reopened, stdin is sought back or was copied while read,
+see ``sources.replayable_stdin``; records from memory are kept by reference).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-import sys
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic_core import from_json
 
-from engine.events import EventRow, validate_event
+from engine.errors import InputError, Problem, SalesmirrorError
+from engine.events import EventRow, utf8_ok, validate_event
+from engine.ingest.dedupe import Clash, record_keys, resolve, split_key
 from engine.ingest.fast import fast_row
-from engine.ingest.readers import (
-    Entry,
-    ObjectLines,
-    Reader,
-    Source,
-    detect_reader,
-    get_reader,
-    json_text,
-    raw_text,
-)
-from engine.ingest.readers.jsonl import decode, not_an_object
+from engine.ingest.jsontext import duplicate_key_problem, not_an_object
+from engine.ingest.readers import Entry, ObjectLines, Reader, Source, detect_reader, get_reader, json_text, raw_text
+from engine.ingest.readers.base import raw_bytes
+from engine.ingest.readers.jsonl import decode
+from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
-from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines
+from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines, replayable_stdin
 from engine.vocab import EVENT_TYPES
 
 __all__ = ["load_events", "load_records", "write_rejects"]
 
 _ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
 _CHUNK = 65_536  # rows converted to Arrow at a time
+_CUSTOM_WARNINGS = 20  # custom types warned about one by one; the rest in one line
+_SHOWN_PLACES = 3  # other records named in a duplicate-id message
+
+
+@dataclass
+class _Input:
+    """One input of the load, kept until the end to read it again if needed."""
+
+    path: str
+    shown: str
+    reader: Reader | None = None  # None: it could not be opened
+    again: Callable[[], BinaryIO] | None = None  # stdin: its bytes from the start once more
+    memory: dict[int, object] | None = None  # records from memory: the accepted ones, by position
 
 
 class _Loader:
     """Accumulates accepted rows and problems across all inputs of one load."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: ExitStack) -> None:
+        self.keep = keep  # lives as long as the load (stdin copies)
+        self.inputs: list[_Input] = []
         self.rows: list[EventRow] = []  # rows not yet converted to Arrow (at most _CHUNK)
         self.batches: list[pa.RecordBatch] = []  # converted rows, so Python tuples do not pile up
-        self.files: list[str] = []  # file and line of every kept row, in order
+        self.origins: list[int] = []  # input number and line of every kept row, in order
         self.lines: list[int] = []
-        self.seen: dict[str, int] = {}  # id -> index of its row (into files and lines)
+        self.seen: set[str] = set()  # ids of kept rows
+        self.repeated: set[str] = set()  # ids kept more than once: settled at the end
         self.problems: list[InputProblem] = []
-        self.custom: Counter[str] = Counter()
+        self.places: list[tuple[int, int]] = []  # input number and line of each problem
+        self.refused_ids: list[tuple[int, str]] = []  # (problem index, id) of refused records
+        self.input_errors: list[Problem] = []
         self.warnings: set[str] = set()
         self.read = 0
         self.accepted = 0
 
     # ------------------------------------------------------------ shared acceptance
 
-    def problem(self, shown: str, line: int, message: str, raw: object) -> None:
-        self.problems.append(InputProblem(shown, line, message, raw_text(raw)))
+    def refuse(self, origin: int, line: int, message: str, raw: object, ids: Sequence[str] = ()) -> None:
+        shown = self.inputs[origin].shown
+        self.problems.append(InputProblem(shown, line, message, raw_text(raw), raw_bytes(raw)))
+        self.places.append((origin, line))
+        self.refused_ids.extend((len(self.problems) - 1, event_id) for event_id in ids)
 
-    def accept(
-        self,
-        records: list[dict[str, Any]],
-        early: list[str],
-        shown: str,
-        line: int,
-        raw: object,
-    ) -> None:
+    def accept(self, records: list[dict[str, Any]], early: list[str], origin: int, line: int, raw: object) -> None:
         """Validate the events one input record stands for; keep all or none of them."""
         messages = list(early)
         rows: list[EventRow] = []
-        for record in records:
-            row = fast_row(record)
-            if row is None:
-                event, found = validate_event(record)
-                if event is None:
-                    messages.extend(found)
+        ids: list[str] = []
+        try:
+            for record in records:
+                row = fast_row(record)
+                if row is None:
+                    event, found = validate_event(record)
+                    if event is None:
+                        messages.extend(found)
+                    else:
+                        row = event.to_row()
+                if row is not None:
+                    rows.append(row)
+                    ids.append(row[0])
                 else:
-                    row = event.to_row()
-            event_id = row[0] if row is not None else record.get("id")
-            if type(event_id) is str and event_id:
-                first = self.seen.get(event_id)
-                if first is not None:
-                    messages.append(
-                        f"duplicate id {event_id!r} (first seen at {self.files[first]}:{self.lines[first]})"
-                    )
-            if row is not None:
-                rows.append(row)
+                    event_id = record.get("id")
+                    if type(event_id) is str and event_id and utf8_ok(event_id):
+                        ids.append(event_id)
+        except (RecursionError, MemoryError):
+            messages.append("record is nested too deeply or too large to check")
         if messages:
-            self.problem(shown, line, "; ".join(messages), raw)
+            self.refuse(origin, line, "; ".join(messages), raw, ids)
             return
         self.accepted += 1
+        memory = self.inputs[origin].memory
+        if memory is not None:
+            memory[line] = raw
         for row in rows:
-            self._keep(row, shown, line)
+            self._keep(row, origin, line)
 
-    def _keep(self, row: EventRow, shown: str, line: int) -> None:
-        self.seen[row[0]] = len(self.files)
+    def _keep(self, row: EventRow, origin: int, line: int) -> None:
+        if row[0] in self.seen:
+            self.repeated.add(row[0])
+        else:
+            self.seen.add(row[0])
         self.rows.append(row)
-        self.files.append(shown)
+        self.origins.append(origin)
         self.lines.append(line)
-        if row[2] not in EVENT_TYPES:
-            self.custom[row[2]] += 1
         if len(self.rows) >= _CHUNK:
             self._flush()
 
@@ -122,36 +147,50 @@ class _Loader:
     # ------------------------------------------------------------ inputs
 
     def load(self, path: str, reader: Reader | None, stdin: BinaryIO | None) -> None:
-        """Read one input with the given reader, or the one the registry detects for it."""
-        with ExitStack() as stack:
-            head, lines = open_lines(path, stdin, stack)
-            chosen = reader if reader is not None else detect_reader(path, head)
-            source = Source(path, display_name(path), lines, self.warnings.add)
-            try:
-                if isinstance(chosen, ObjectLines):
-                    self.object_lines(source.shown, chosen.object_lines(source))
-                else:
-                    self.take(chosen.entries(source))
-            except READ_ERRORS as exc:
-                raise cannot_read(path, exc) from exc
+        """Read one input with the given reader, or the one the registry detects for it.
 
-    def take(self, entries: Iterable[Entry]) -> None:
+        An input that cannot be used as a whole is recorded in ``input_errors``
+        (with whatever it yielded before, its records stay counted).
+        """
+        origin = len(self.inputs)
+        current = _Input(path, display_name(path))
+        self.inputs.append(current)
+        try:
+            with ExitStack() as stack:
+                stream = None
+                if path == "-":
+                    stream, current.again = replayable_stdin(stdin, self.keep)
+                head, lines = open_lines(path, stream, stack)
+                chosen = reader if reader is not None else detect_reader(path, head)
+                current.reader = chosen
+                source = Source(path, current.shown, lines, self.warnings.add)
+                try:
+                    if isinstance(chosen, ObjectLines):
+                        self.object_lines(origin, chosen.object_lines(source))
+                    else:
+                        self.take(origin, chosen.entries(source))
+                except READ_ERRORS as exc:
+                    raise cannot_read(path, exc) from exc
+        except InputError as exc:
+            self.input_errors.extend(exc.problems)
+
+    def take(self, origin: int, entries: Iterable[Entry]) -> None:
         """The general path: every entry a reader yields, through ``accept``."""
         for entry in entries:
             self.read += 1
-            self.accept(entry.events, entry.problems, entry.shown, entry.line, entry.raw)
+            self.accept(entry.events, entry.problems, origin, entry.line, entry.raw)
 
-    def object_lines(self, shown: str, lines: Iterator[bytes]) -> None:
+    def object_lines(self, origin: int, lines: Iterator[bytes]) -> None:
         """The hot loop, for readers of one JSON object per line.
 
         Gives the verdicts ``take`` would give on the reader's entries; a
-        plain valid line costs a parse and a handful of dict operations.
+        plain valid line costs a parse, a count of key marks and a handful of
+        dict operations.
         """
-        rows, files, line_col, seen = self.rows, self.files, self.lines, self.seen
-        custom, known = self.custom, EVENT_TYPES
+        rows, origins, line_col, seen, repeated = self.rows, self.origins, self.lines, self.seen, self.repeated
         # pydantic-core's parser first (see readers.jsonl.decode); anything it
         # refuses, and anything that is not an object, is decode's to explain.
-        parse, fast = from_json, fast_row
+        parse, fast, repeats = from_json, fast_row, duplicate_key_problem
         read = accepted = 0
         try:
             for lineno, raw in enumerate(lines, 1):
@@ -160,61 +199,197 @@ class _Loader:
                 read += 1
                 try:
                     obj = parse(raw, allow_inf_nan=False)
-                except ValueError:
+                except (ValueError, MemoryError):
                     obj = None
-                if type(obj) is not dict:
+                if type(obj) is dict:
+                    # Proof that no key repeats, from one count (jsontext explains it):
+                    # colons = keys + colons inside strings, when nothing is escaped.
+                    extra = raw.count(b":") - len(obj)
+                    inner = obj.get("attrs")
+                    if type(inner) is dict:
+                        extra -= len(inner)
+                    inner = obj.get("source")
+                    if type(inner) is dict:
+                        extra -= len(inner)
+                    inner = obj.get("ts")
+                    if type(inner) is str:
+                        extra -= inner.count(":")
+                    if extra > 0 or b"\\" in raw:
+                        repeat = repeats(raw, obj)
+                        if repeat is not None:
+                            self.refuse(origin, lineno, repeat, raw)
+                            continue
+                else:
                     found = decode(raw)
                     if type(found) is str:
-                        self.problem(shown, lineno, found, raw)
+                        self.refuse(origin, lineno, found, raw)
                         continue
                     obj = found
                 row = fast(obj)
-                if row is not None and row[0] not in seen:
-                    seen[row[0]] = len(files)
+                if row is not None:
+                    event_id = row[0]
+                    if event_id in seen:
+                        repeated.add(event_id)
+                    else:
+                        seen.add(event_id)
                     rows.append(row)
-                    files.append(shown)
+                    origins.append(origin)
                     line_col.append(lineno)
-                    if row[2] not in known:
-                        custom[row[2]] += 1
                     accepted += 1
                     if len(rows) >= _CHUNK:
                         self._flush()
                     continue
-                self.accept([obj], [], shown, lineno, raw)
+                self.accept([obj], [], origin, lineno, raw)
         finally:
             self.read += read
             self.accepted += accepted
 
+    def reread(self, origin: int, wanted: set[int]) -> dict[int, object]:
+        """The raw records of an input at the given lines, read again (as many as can be)."""
+        current = self.inputs[origin]
+        if current.memory is not None:
+            return {line: current.memory[line] for line in wanted if line in current.memory}
+        found: dict[int, object] = {}
+        if current.reader is None:
+            return found
+        try:
+            with ExitStack() as stack:
+                stream = current.again() if current.again is not None else None
+                _, lines = open_lines(current.path, stream, stack)
+                source = Source(current.path, current.shown, lines, lambda _: None)
+                if isinstance(current.reader, ObjectLines):
+                    records: Iterable[tuple[int, object]] = enumerate(current.reader.object_lines(source), 1)
+                else:
+                    records = ((entry.line, entry.raw) for entry in current.reader.entries(source))
+                for line, raw in records:
+                    if line in wanted:
+                        found[line] = raw
+                        if len(found) == len(wanted):
+                            break
+        except (*READ_ERRORS, SalesmirrorError):
+            pass  # changed or gone since: the caller says so
+        return found
+
     # ------------------------------------------------------------ result
 
-    def table(self) -> pa.Table:
-        """The kept rows as one table: the Arrow batches plus seq, file and line."""
+    def _events(self) -> pa.Table:
+        """The kept rows as a table of the event columns (no seq, file, line)."""
         self._flush()
-        count = len(self.files)
         if self.batches:
-            events = pa.Table.from_batches(self.batches)
-            columns = [events.column(name) for name in _ROW_FIELDS]
-        else:
-            columns = [pa.array([], EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS]
-        arrays = [pa.array(range(count), pa.int64()), *columns]
-        arrays.append(pa.array(self.files, pa.string()))
-        arrays.append(pa.array(self.lines, pa.int64()))
+            return pa.Table.from_batches(self.batches).select(list(_ROW_FIELDS))
+        return pa.table(
+            [pa.array([], EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS],
+            names=list(_ROW_FIELDS),
+        )
+
+    def _place(self, key: int) -> str:
+        origin, line = split_key(key)
+        return f"{self.inputs[origin].shown}:{line}"
+
+    def _places(self, keys: Sequence[int], own: int | None = None) -> str:
+        others = [key for key in keys if key != own]
+        shown = ", ".join(self._place(key) for key in others[:_SHOWN_PLACES])
+        rest = len(others) - _SHOWN_PLACES
+        return shown + (f" and {rest} more" if rest > 0 else "")
+
+    def _refuse_clashes(self, refused: dict[int, list[Clash]]) -> None:
+        """Problems for the accepted records that share an id with a different event."""
+        wanted: dict[int, set[int]] = {}
+        for key in refused:
+            origin, line = split_key(key)
+            wanted.setdefault(origin, set()).add(line)
+        texts = {origin: self.reread(origin, lines) for origin, lines in wanted.items()}
+        for key, clashes in refused.items():
+            origin, line = split_key(key)
+            reasons = []
+            for clash in clashes:
+                if len(clash.holders) == 1:
+                    reasons.append(f"duplicate id {clash.event_id!r} with different content within this record")
+                else:
+                    places = self._places(clash.holders, key)
+                    reasons.append(f"duplicate id {clash.event_id!r} with different content (also at {places})")
+            raw = texts[origin].get(line)
+            if raw is None:
+                reasons.append("its text could not be read again")
+                raw = ""
+            self.accepted -= 1
+            self.refuse(origin, line, "; ".join(reasons), raw)
+
+    def _note_shared_ids(self, events: pa.Table, keys: pa.Array) -> None:
+        """Tell a refused record's problem which accepted records hold its id too."""
+        if not self.refused_ids:
+            return
+        wanted = pa.array(sorted({event_id for _, event_id in self.refused_ids}), pa.string())
+        at = pc.indices_nonzero(pc.is_in(events.column("id"), value_set=wanted))
+        holders: dict[str, list[int]] = {}
+        for event_id, key in zip(events.column("id").take(at).to_pylist(), keys.take(at).to_pylist()):
+            holders.setdefault(event_id, []).append(key)
+        for index, event_id in self.refused_ids:
+            if event_id in holders:
+                problem = self.problems[index]
+                keys_of = sorted(set(holders[event_id]))
+                note = f"duplicate id {event_id!r} (also at {self._places(keys_of)})"
+                self.problems[index] = replace(problem, message=f"{problem.message}; {note}")
+
+    def table(self) -> pa.Table:
+        """The kept rows as one table, ids settled: the Arrow batches plus seq, file and line."""
+        events = self._events()
+        origins = pa.array(self.origins, pa.int32())
+        lines = pa.array(self.lines, pa.int64())
+        keys = record_keys(origins, lines)
+        self._note_shared_ids(events, keys)
+        settled = resolve(events, keys, self.repeated)
+        if settled.refused:
+            self._refuse_clashes(settled.refused)
+        if settled.merged:
+            noun = "event" if settled.merged == 1 else "events"
+            self.warnings.add(f"{settled.merged} repeated {noun} (same id, same content) kept once")
+        if settled.keep is not None:
+            events, origins, lines = (
+                events.filter(settled.keep),
+                origins.filter(settled.keep),
+                lines.filter(settled.keep),
+            )
+        names = pa.array([current.shown for current in self.inputs], pa.string())
+        arrays = [
+            pa.array(range(events.num_rows), pa.int64()),
+            *events.columns,
+            names.take(origins),
+            lines,
+        ]
         return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
     def result(self) -> LoadResult:
-        warnings = set(self.warnings)
-        for event_type, count in self.custom.items():
-            noun = "event" if count == 1 else "events"
-            warning = f"custom event type {event_type!r} ({count} {noun}) is kept; only custom rules match it"
-            hint = unknown_type_hint(event_type)
-            warnings.add(warning + hint)
+        table = self.table()
+        warnings = set(self.warnings) | custom_type_warnings(table)
+        order = sorted(range(len(self.problems)), key=self.places.__getitem__)
         return LoadResult(
-            table=self.table(),
-            problems=self.problems,
+            table=table,
+            problems=[self.problems[index] for index in order],
             read=self.read,
             evaluated=self.accepted,
             warnings=sorted(warnings),
+            input_errors=sorted(self.input_errors),
         )
+
+
+def custom_type_warnings(table: pa.Table) -> set[str]:
+    """One warning per custom event type (the most frequent ones; the rest summed up)."""
+    counted = pc.value_counts(table.column("type")).to_pylist() if table.num_rows else []
+    custom = sorted(
+        ((item["counts"], item["values"]) for item in counted if item["values"] not in EVENT_TYPES),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    warnings = set()
+    for count, event_type in custom[:_CUSTOM_WARNINGS]:
+        noun = "event" if count == 1 else "events"
+        warning = f"custom event type {event_type!r} ({count} {noun}) is kept; only custom rules match it"
+        warnings.add(warning + unknown_type_hint(event_type))
+    rest = custom[_CUSTOM_WARNINGS:]
+    if rest:
+        total = sum(count for count, _ in rest)
+        warnings.add(f"{len(rest)} more custom event types ({total} events) are kept; only custom rules match them")
+    return warnings
 
 
 def unknown_type_hint(event_type: str) -> str:
@@ -223,30 +398,50 @@ def unknown_type_hint(event_type: str) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load_events(paths: Sequence[str], *, roster: str | None = None, stdin: BinaryIO | None = None) -> LoadResult:
+def load_events(
+    paths: Sequence[str],
+    *,
+    roster: str | None = None,
+    stdin: BinaryIO | None = None,
+    raise_input_errors: bool = True,
+) -> LoadResult:
     """Read every input (roster first, then paths in order) into one LoadResult.
 
     Each path's format comes from the reader registry (``engine.ingest.readers``).
-    Per-record problems are collected, never raised; InputError is raised only
-    when an input as a whole cannot be read.
+    Per-record problems are collected, never raised. Every input is read even
+    when another cannot be: the problems of inputs unusable as a whole go to
+    ``LoadResult.input_errors``, all of them, located (``path:0`` for a file
+    that cannot be read, the header's line for a bad CSV header). Then, with
+    ``raise_input_errors`` (the default), they are raised together as one
+    InputError (and nothing else); without it the result is returned and the
+    caller reports them beside the per-record problems (and must not
+    evaluate the table, which holds only what could be read).
     """
-    loader = _Loader()
-    if roster is not None:
-        loader.load(roster, get_reader("roster"), stdin)
-    for path in paths:
-        loader.load(path, None, stdin)
-    return loader.result()
+    with ExitStack() as keep:
+        loader = _Loader(keep)
+        if roster is not None:
+            loader.load(roster, get_reader("roster"), stdin)
+        for path in paths:
+            loader.load(path, None, stdin)
+        result = loader.result()
+    if raise_input_errors:
+        result.raise_input_errors()
+    return result
 
 
-def load_records(records: Iterable[dict[str, Any]], *, name: str = "<memory>") -> LoadResult:
+def load_records(records: Iterable[object], *, name: str = "<memory>") -> LoadResult:
     """Validate records given from memory exactly as if they were lines of a JSONL file.
 
     Problems name the input ``name`` and the record's 1-based position; their
-    ``raw`` is the record as JSON. Nothing is raised for a bad record.
+    ``raw`` is the record as JSON. Nothing is raised for a bad record. The
+    accepted records are referenced (not copied) until it returns.
     """
-    loader = _Loader()
-    loader.take(_memory_entries(records, name))
-    return loader.result()
+    with ExitStack() as keep:
+        loader = _Loader(keep)
+        shown = name if utf8_ok(name) else name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        loader.inputs.append(_Input(name, shown, memory={}))
+        loader.take(0, _memory_entries(records, name))
+        return loader.result()
 
 
 def _memory_entries(records: Iterable[object], name: str) -> Iterator[Entry]:
@@ -255,23 +450,3 @@ def _memory_entries(records: Iterable[object], name: str) -> Iterator[Entry]:
             yield Entry(name, position, record, [record], [])
         else:
             yield Entry(name, position, json_text(record), [], [not_an_object(record)])
-
-
-def write_rejects(path: str, problems: Sequence[InputProblem]) -> None:
-    """One JSON object per refused record, so it can be fixed and fed back in.
-
-    ``-`` writes to stdout.
-    """
-    out_lines = [
-        json.dumps(
-            {"file": p.path, "line": p.line, "reason": p.message, "raw": p.raw},
-            ensure_ascii=False,
-        )
-        + "\n"
-        for p in problems
-    ]
-    if path == "-":
-        sys.stdout.writelines(out_lines)
-        return
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        out.writelines(out_lines)

@@ -10,14 +10,15 @@ import gzip
 import io
 import itertools
 import sys
+import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import BinaryIO, cast
 
 from engine.errors import InputError
 
-__all__ = ["READ_ERRORS", "cannot_read", "display_name", "open_lines", "read_error_reason"]
+__all__ = ["READ_ERRORS", "cannot_read", "display_name", "open_lines", "read_error_reason", "replayable_stdin"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
@@ -34,13 +35,68 @@ def display_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+class _Relay(io.RawIOBase):
+    """Reads a stream it does not own (closing the relay leaves it open), copying what it reads if asked."""
+
+    def __init__(self, stream: BinaryIO, copy: BinaryIO | None = None) -> None:
+        super().__init__()
+        self._stream = stream
+        self._copy = copy
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        read1 = getattr(self._stream, "read1", None)
+        data = read1(len(buffer)) if read1 is not None else self._stream.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        if self._copy is not None and count:
+            self._copy.write(data)
+        return count
+
+
+def _buffered(stream: BinaryIO, copy: BinaryIO | None = None) -> BinaryIO:
+    return cast(BinaryIO, io.BufferedReader(_Relay(stream, copy), 1 << 16))
+
+
 def _open_binary(path: str, stdin: BinaryIO | None, stack: ExitStack) -> BinaryIO:
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         if not hasattr(stream, "peek"):
-            stream = cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, stream)))
+            stream = _buffered(stream)
         return stream
     return cast(BinaryIO, stack.enter_context(open(path, "rb")))
+
+
+def replayable_stdin(stdin: BinaryIO | None, keep: ExitStack) -> tuple[BinaryIO, Callable[[], BinaryIO]]:
+    """stdin to read now, and how to read its bytes again from the same start later.
+
+    The loader reads an input a second time only to fetch the few records it
+    must reject after the fact (two records sharing an id, see ``loader``);
+    files are simply opened again. A seekable stdin (a redirected file, a
+    BytesIO) is sought back; a pipe is copied, as it is read, to an anonymous
+    temporary file that lives until ``keep`` is closed.
+    """
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    try:
+        offset = stream.tell() if stream.seekable() else -1
+    except (OSError, ValueError):
+        offset = -1
+    if offset >= 0:
+
+        def seek_back() -> BinaryIO:
+            stream.seek(offset)
+            return stream
+
+        return stream, seek_back
+    copy = cast(BinaryIO, keep.enter_context(tempfile.TemporaryFile()))  # noqa: SIM115 (closed with keep)
+
+    def from_copy() -> BinaryIO:
+        copy.seek(0)
+        return copy
+
+    return _buffered(stream, copy), from_copy
 
 
 def open_lines(path: str, stdin: BinaryIO | None, stack: ExitStack) -> tuple[bytes, Iterator[bytes]]:

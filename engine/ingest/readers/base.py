@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from engine.events import utf8_ok
+from engine.events import python_text, utf8_ok
 
-__all__ = ["NOT_UTF8", "Entry", "ObjectLines", "Reader", "Source", "json_text", "raw_text"]
+__all__ = ["NOT_UTF8", "Entry", "ObjectLines", "Reader", "Source", "json_text", "raw_bytes", "raw_text"]
 
 NOT_UTF8 = "line is not valid UTF-8"
 
@@ -101,10 +101,29 @@ def raw_text(raw: object) -> str:
     return text
 
 
+def raw_bytes(raw: object) -> bytes:
+    """A record exactly as read, as bytes, minus its line ending: what ``raw_text`` cannot always keep.
+
+    Bytes are kept as they are; text (decoded with 'surrogateescape', as the
+    CSV reader does) is encoded back to the very bytes it came from; a record
+    given from memory is its JSON line (``json_text``).
+    """
+    if isinstance(raw, bytes):
+        data = raw
+    elif isinstance(raw, str):
+        try:
+            data = raw.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # surrogates that no decoding made: keep them as such
+            data = raw.encode("utf-8", "surrogatepass")
+    else:
+        data = json_text(raw).encode("utf-8", "surrogatepass")
+    return data.removesuffix(b"\n").removesuffix(b"\r")
+
+
 def json_text(value: object) -> str:
     """A value given from memory as the JSON line it would be in a file (Python's repr if it has none)."""
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return repr(value)
+    except (TypeError, ValueError, RecursionError, MemoryError):
+        return python_text(value)
     return text if utf8_ok(text) else json.dumps(value)
