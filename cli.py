@@ -239,9 +239,23 @@ def check(
 @click.option(
     "--labels", type=click.Path(dir_okay=False), help="Ground truth per manager (default: OUTPUT with .labels.json)."
 )
+@click.option(
+    "--realism",
+    is_flag=True,
+    help="Add the mess of real CRM logs (leave, tool rollouts, joiners and leavers, handovers, small teams, "
+    "player-coaches, reorganisations, a VP's and reps' events under the manager, field noise); "
+    "the labels name the conditions each manager's team carries.",
+)
 @_guard
 def simulate(
-    managers: int, days: int, seed: int, start: Any, profiles: Sequence[str], output: str, labels: str | None
+    managers: int,
+    days: int,
+    seed: int,
+    start: Any,
+    profiles: Sequence[str],
+    output: str,
+    labels: str | None,
+    realism: bool,
 ) -> None:
     """Write a simulated org (teams, selling, coaching, messages) with known manager traits."""
     from simulator import PROFILES, write_simulation
@@ -250,7 +264,9 @@ def simulate(
     unknown = [p for p in profiles if p not in PROFILES]
     if unknown:
         _fail(f"salesmirror: unknown profile(s) {', '.join(unknown)}; known: {', '.join(PROFILES)}")
-    sim = run_simulation(managers=managers, days=days, seed=seed, start=start.date(), profiles=list(profiles) or None)
+    sim = run_simulation(
+        managers=managers, days=days, seed=seed, start=start.date(), profiles=list(profiles) or None, realism=realism
+    )
     if labels is None:
         base = output[:-3] if output.endswith(".gz") else output
         labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"

@@ -4,7 +4,9 @@
 (healthy, one of the ten traits, a good-practice problem, or a healthy
 look-alike of a trait) and returns canonical events (shared/spec/EVENTS.md)
 together with labels saying what each manager really does.
-``write_simulation()`` stores both reproducibly.
+``write_simulation()`` stores both reproducibly. ``simulate(..., realism=True)``
+adds the mess of real CRM logs to teams picked from the seed and names, per
+manager, the conditions their team carries (``simulator.realism``).
 """
 
 from .build import Simulation, simulate, write_simulation

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from .profiles import PROFILES, default_mix, labels_for
+from .realism import TeamRealism, apply_field_noise, plan_org
 from .world import DAY, Calendar, Raw, Team
 
 
@@ -49,6 +50,7 @@ _SOURCES: dict[str, tuple[str, str, str, float]] = {
     "commission_split_adjusted": ("salesforce", "OpportunitySplit", "149", 0.8),
     "message_sent": ("slack", "message", "msg", 0.6),
     "message_relayed": ("slack", "message", "msg", 0.6),
+    "person_absent": ("workday", "TimeOffRequest", "TOR", 1.0),  # realism mode only
 }
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -59,12 +61,20 @@ def simulate(
     seed: int = 1,
     start: date = date(2026, 1, 5),
     profiles: list[str] | None = None,
+    realism: bool = False,
 ) -> Simulation:
     """Generate a log of ``managers`` teams over ``days`` days.
 
     ``profiles`` gives the profile of each manager in turn (cycled if shorter
     than ``managers``); by default ``default_mix`` picks a varied set. The same
     arguments always give the same events, byte for byte once written.
+
+    ``realism`` adds the mess of real CRM logs (leave, a coaching tool rolled
+    out mid-period, late joiners and leavers, handovers, small teams,
+    player-coaches, reorganisations, a VP's and reps' events under the
+    manager's name, field noise; ``simulator.realism``) to teams picked from
+    the seed, and names the conditions in each manager's labels. Without it
+    the output is what it has always been.
     """
     if managers < 1:
         raise ValueError("managers must be at least 1")
@@ -83,8 +93,10 @@ def simulate(
     cal = Calendar(start, days)
     raw: list[Raw] = []
     roster: dict[str, dict[str, Any]] = {}
-    for number, profile in enumerate(chosen, start=1):
-        team = Team(number, profile, seed, cal, raw)
+    plans: list[TeamRealism | None] = list(plan_org(seed, chosen, cal)) if realism else [None] * len(chosen)
+    noisy: dict[str, TeamRealism] = {}
+    for number, (profile, plan) in enumerate(zip(chosen, plans), start=1):
+        team = Team(number, profile, seed, cal, raw, plan)
         team.run()
         team_ids = [rep.id for rep in team.reps]
         for i, mgr in enumerate(team.managers):
@@ -101,9 +113,17 @@ def simulate(
                 entry["predecessor"] = team.managers[i - 1].id
             if i + 1 < len(team.managers):
                 entry["successor"] = team.managers[i + 1].id
+            if plan is not None:
+                entry["conditions"] = plan.labels()
+                entry["realism"] = plan.details()
+                noisy[mgr.id] = plan
             roster[mgr.id] = entry
-    labels = {"seed": seed, "days": days, "start": start.isoformat(), "managers": roster}
-    return Simulation(events=_finish(raw, seed, cal), labels=labels)
+    labels: dict[str, Any] = {"seed": seed, "days": days, "start": start.isoformat(), "managers": roster}
+    events = _finish(raw, seed, cal)
+    if realism:
+        labels["realism"] = True
+        events = apply_field_noise(events, noisy, seed)
+    return Simulation(events=events, labels=labels)
 
 
 def _finish(raw: list[Raw], seed: int, cal: Calendar) -> list[dict[str, Any]]:

@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import text as T
 from .profiles import HEALTHY, Style, style_for
+
+if TYPE_CHECKING:
+    from .realism import TeamRealism
 
 # (seconds since window start, type, actor, actor_role, manager, rep, deal, attrs, seq)
 Raw = tuple[int, str, str, str, str, str | None, str | None, dict[str, Any], int]
@@ -28,6 +31,8 @@ WIN_CHANCE = (0.25, 0.32, 0.42, 0.55)  # by stage when the deal enters the log
 DAY = 86_400
 HOUR = 3_600
 OPS_ACTOR = "ops-salesops"
+# what a coaching tool rolled out mid-period logs only from its first day on
+ROLLOUT_TYPES = frozenset(("one_on_one_held", "call_listened"))
 BIG_DEAL = 60_000  # amount from which a late-joiner joins the late customer meetings
 STALE_SHARE = 0.06  # deals that go dark and should be disqualified
 PUSH_SHARE = 0.10  # live deals whose close date slips
@@ -189,16 +194,22 @@ class Rep:
         "deals",
         "id",
         "index",
+        "joined",
+        "left",
         "low",
         "plan_day",
+        "role",
         "skill",
         "target_open",
         "territory",
     )
 
-    def __init__(self, rep_id: str, index: int) -> None:
+    def __init__(self, rep_id: str, index: int, role: str = "rep") -> None:
         self.id = rep_id
         self.index = index
+        self.role = role  # "manager" for a player-coach's own book
+        self.joined: int | None = None  # day added to the team (None: before the log)
+        self.left: int | None = None  # first day off the team (None: stays)
         self.target_open = 9
         self.deals: list[Deal] = []
         self.skill = 1.0
@@ -491,16 +502,34 @@ class Manager:
 class Team:
     """One team over the whole window."""
 
-    def __init__(self, number: int, profile: str, seed: int, cal: Calendar, out: list[Raw]) -> None:
+    def __init__(
+        self,
+        number: int,
+        profile: str,
+        seed: int,
+        cal: Calendar,
+        out: list[Raw],
+        realism: TeamRealism | None = None,
+    ) -> None:
         self.number = number
         self.profile = profile
         self.cal = cal
         self.out = out
         self.rng = random.Random(f"salesmirror:{seed}:{number}:{profile}")
         self.style = style_for(profile)
+        self.realism = realism
+        self.hidden_before = 0  # seconds: coaching-tool events before this are not logged
         rng = self.rng
         manager_id = f"mgr-{number:03d}"
-        self.reps = [Rep(f"rep-{number:03d}-{i:02d}", i) for i in range(1, rng.randint(6, 10) + 1)]
+        size = rng.randint(6, 10)
+        if realism is not None and realism.team_size is not None:
+            size = realism.team_size
+        self.reps = [Rep(f"rep-{number:03d}-{i:02d}", i) for i in range(1, size + 1)]
+        if realism is not None and realism.join_day is not None:
+            joiner = Rep(f"rep-{number:03d}-{size + 1:02d}", size + 1)
+            joiner.joined = realism.join_day
+            self.reps.append(joiner)
+        opening = [rep for rep in self.reps if rep.joined is None]
         lo, hi = self.style.open_deals
         team_skill = rng.gauss(1.0, 0.05)
         for rep in self.reps:
@@ -517,6 +546,10 @@ class Team:
             if h >= cal.days - 1:
                 h = cal.snap_back(cal.days // 2)
             self.handover = h
+        elif realism is not None and realism.handover_day is not None:
+            self.handover = realism.handover_day
+        if self.handover is not None:
+            h = self.handover
             self.managers = [
                 Manager(f"{manager_id}-prev", HEALTHY, 0, h),
                 Manager(manager_id, profile, h, cal.days),
@@ -531,10 +564,12 @@ class Team:
         if self.style.zombies:
             # 5-7 dead deals in the opening pipeline, spread over the reps
             for i in range(rng.randint(5, 7)):
-                self.zombie_plan[i if i < len(self.reps) else rng.randrange(len(self.reps))] += 1
+                self.zombie_plan[i if i < len(opening) else rng.randrange(len(opening))] += 1
         self.pending: list[tuple[int, str, Rep]] = []  # (day, plan | recovery, rep)
         self.plan_coaching: list[Rep] = []
         self.recent_wins: list[Deal] = []
+        if realism is not None:
+            realism.bind(self)
 
     # -- helpers -----------------------------------------------------------
 
@@ -553,7 +588,17 @@ class Team:
         deal: str | None = None,
         attrs: dict[str, Any] | None = None,
     ) -> None:
+        if self.hidden_before and secs < self.hidden_before and etype in ROLLOUT_TYPES:
+            return  # the coaching tool was not rolled out yet: done, but never logged
         self.out.append((secs, etype, actor, role, manager, rep, deal, attrs or {}, len(self.out)))
+
+    def present(self, d: int) -> list[Rep]:
+        """Reps on the team and at work on day ``d`` (everyone, outside realism mode)."""
+        return self.reps if self.realism is None else self.realism.present[d]
+
+    def on_team(self, d: int) -> list[Rep]:
+        """Reps on the team on day ``d``, at work or away."""
+        return self.reps if self.realism is None else self.realism.members[d]
 
     def work_secs(self, d: int, lo: int = 8, hi: int = 18) -> int:
         return d * DAY + lo * HOUR + self.rng.randrange((hi - lo) * HOUR)
@@ -573,32 +618,39 @@ class Team:
         cal = self.cal
         for m in self.managers:
             m.plan(self)
+        realism = self.realism
+        if realism is not None:
+            realism.plan_tasks(self)
         results = {post: period for period, post in cal.month_results()}
         for d in range(cal.days):
             mgr = self.manager_on(d)
             if d == 0:
                 self.start_roster(mgr)
-                for rep in self.reps:
+                for rep in self.on_team(0):
                     self.initial_deals(rep, mgr)
             if self.handover is not None and d == self.handover:
                 self.hand_over(d)
+            if realism is not None:
+                realism.start_day(self, d, mgr)
             workday = cal.is_workday(d)
             if d in results:
                 self.quota_results(d, results[d], mgr)
-            for rep in self.reps:
+            for rep in self.present(d):
                 if workday:
                     self.progress_deals(rep, d, mgr)
                     self.sell(rep, d, mgr)
                     self.replenish(rep, d, mgr)
                 else:
                     self.weekend(rep, d, mgr)
+            if realism is not None and workday:
+                realism.own_selling(self, d, mgr)
             if workday:
                 self.run_tasks(d, mgr)
 
     def start_roster(self, mgr: Manager) -> None:
         # The opening team was hired before the log begins, as in any real export: a rep
         # added on the log's first day would look like a brand-new hire to the rules.
-        for i, rep in enumerate(self.reps):
+        for i, rep in enumerate(self.on_team(0)):
             hired_days_ago = 60 + (97 * (i + 1) + 13 * len(self.reps)) % 640
             self.emit(
                 -hired_days_ago * DAY + 6 * HOUR + i * 60,
@@ -614,7 +666,7 @@ class Team:
     def hand_over(self, d: int) -> None:
         prev, new = self.managers
         reason = self.rng.choice(("promoted", "transferred"))
-        for i, rep in enumerate(self.reps):
+        for i, rep in enumerate(self.on_team(d)):
             self.emit(
                 d * DAY + 5 * HOUR + i * 10,
                 "team_member_removed",
@@ -701,7 +753,7 @@ class Team:
             secs,
             "deal_created",
             rep.id,
-            "rep",
+            rep.role,
             mgr.id,
             rep.id,
             deal_id,
@@ -734,17 +786,18 @@ class Team:
         when = secs if secs is not None else self.work_secs(d, 10, 17)
         rep = dl.rep
         if won:
-            actor, role = (mgr.id, "manager") if dl.owner_mgr else (rep.id, "rep")
+            actor, role = (mgr.id, "manager") if dl.owner_mgr else (rep.id, rep.role)
             self.emit(when, "deal_closed_won", actor, role, mgr.id, rep.id, dl.id, {"amount": dl.amount})
-            self.recent_wins.append(dl)
-            del self.recent_wins[:-20]
+            if rep.role == "rep":  # a player-coach's own wins are no one's to split
+                self.recent_wins.append(dl)
+                del self.recent_wins[:-20]
         else:
             text, category = reason or self.rng.choice(T.LOSS_REASONS)
             self.emit(
                 when,
                 "deal_closed_lost",
                 rep.id,
-                "rep",
+                rep.role,
                 mgr.id,
                 rep.id,
                 dl.id,
@@ -768,7 +821,7 @@ class Team:
             if dl.self_close_day is not None and dl.self_close_day <= d:
                 self.close(dl, d, mgr, False, ("Customer went dark", "no_decision"))
                 continue
-            actor, role = (mgr.id, "manager") if dl.owner_mgr else (rep.id, "rep")
+            actor, role = (mgr.id, "manager") if dl.owner_mgr else (rep.id, rep.role)
             step_secs = self.work_secs(d, 8, 13) if dl.stage_days and dl.stage_days[0] <= d else 0
             while dl.stage_days and dl.stage_days[0] <= d and dl.stage < 3:
                 dl.stage_days.pop(0)
@@ -838,7 +891,7 @@ class Team:
         else:
             new = cal.snap(max(old, d) + rng.randint(14, 35))
         by_manager = dl.outcome == "zombie" and dl.pushes in dl.manager_pushes
-        actor, role = (mgr.id, "manager") if by_manager else (dl.rep.id, "rep")
+        actor, role = (mgr.id, "manager") if by_manager else (dl.rep.id, dl.rep.role)
         self.emit(
             self.work_secs(d),
             "close_date_pushed",
@@ -959,8 +1012,9 @@ class Team:
                 dl.id if dl else None,
                 {"with_customer": True, "participants": [rid]},
             )
-        if rng.random() < 0.1 and len(self.reps) > 1:
-            other = rng.choice([x for x in self.reps if x is not rep])
+        team = self.present(d)
+        if rng.random() < 0.1 and len(team) > 1:
+            other = rng.choice([x for x in team if x is not rep])
             emit(
                 base + rng.randrange(36_000),
                 "meeting_held",
@@ -989,7 +1043,7 @@ class Team:
 
     def quota_results(self, d: int, period: str, mgr: Manager) -> None:
         rng, st = self.rng, self.style
-        for i, rep in enumerate(self.reps):
+        for i, rep in enumerate(self.on_team(d)):
             if rep.low:
                 att = rng.uniform(0.3, 0.58)
             else:
@@ -1021,19 +1075,20 @@ class Team:
 
     def assign_targets(self, d: int, mgr: Manager, period: str) -> None:
         rng = self.rng
+        reps = self.on_team(d)
         base = self.base_target * rng.uniform(0.95, 1.1)
         if mgr.style.even_split:
-            total = sum(base * rep.territory for rep in self.reps)
-            each = int(round(total / len(self.reps) / 1000) * 1000)
-            amounts = [each] * len(self.reps)
+            total = sum(base * rep.territory for rep in reps)
+            each = int(round(total / len(reps) / 1000) * 1000)
+            amounts = [each] * len(reps)
         else:
             amounts = []
-            for rep in self.reps:
+            for rep in reps:
                 amount = int(round(base * rep.territory * rng.uniform(0.95, 1.05) / 5000) * 5000)
                 while amount in amounts:
                     amount += 5000
                 amounts.append(amount)
-        for i, (rep, amount) in enumerate(zip(self.reps, amounts)):
+        for i, (rep, amount) in enumerate(zip(reps, amounts)):
             self.emit(
                 d * DAY + 9 * HOUR + i * 60,
                 "target_assigned",
@@ -1049,8 +1104,15 @@ class Team:
 
     def run_tasks(self, d: int, mgr: Manager) -> None:
         rng, emit, mid = self.rng, self.emit, mgr.id
-        due = [p for p in self.pending if p[0] <= d]
-        self.pending = [p for p in self.pending if p[0] > d]
+        here = self.present(d)
+        if self.realism is None:
+            due = [p for p in self.pending if p[0] <= d]
+            self.pending = [p for p in self.pending if p[0] > d]
+        else:
+            # a rep away is seen on return; a rep who left is no longer this manager's
+            members = self.on_team(d)
+            due = [p for p in self.pending if p[0] <= d and p[2] in here]
+            self.pending = [p for p in self.pending if p not in due and p[2] in members]
         for _day, kind, rep in due:
             if kind == "recovery":
                 topic = rng.choice(("quota recovery", "performance: pipeline gaps", "improvement plan"))
@@ -1063,7 +1125,7 @@ class Team:
             rep.skill = max(rep.skill, rng.uniform(0.9, 1.05))  # the plan mostly works
         for rep in self.plan_coaching:
             # weekly check-ins for the eight weeks the plan runs
-            if rep.plan_day is not None and 0 < d - rep.plan_day <= 56 and (d - rep.plan_day) % 7 == 0:
+            if rep.plan_day is not None and 0 < d - rep.plan_day <= 56 and (d - rep.plan_day) % 7 == 0 and rep in here:
                 emit(
                     self.work_secs(d),
                     "coaching_session",
@@ -1091,6 +1153,8 @@ class Team:
             elif kind == "targets":
                 self.assign_targets(d, mgr, task[1])
             elif kind == "1on1":
+                if task[1] not in here:
+                    continue
                 slot = rng.randrange(16) * 1800
                 emit(
                     d * DAY + 9 * HOUR + slot,
@@ -1104,6 +1168,10 @@ class Team:
                 )
             elif kind in ("listen", "ride"):
                 rep = task[1]
+                if rep not in here:
+                    if kind == "ride" or not here:
+                        continue
+                    rep = rng.choice(here)  # another rep's call that day
                 live = self.contactable(rep, d)
                 deal = rng.choice(live).id if live and rng.random() < 0.6 else None
                 if kind == "listen":
@@ -1120,20 +1188,26 @@ class Team:
                 else:
                     emit(self.work_secs(d, 9, 16), "ride_along", mid, "manager", mid, rep.id, deal)
             elif kind == "coach":
+                coached = task[1]
+                if coached not in here:
+                    if not here:
+                        continue
+                    coached = rng.choice(here)
                 emit(
                     self.work_secs(d),
                     "coaching_session",
                     mid,
                     "manager",
                     mid,
-                    task[1].id,
+                    coached.id,
                     None,
                     {"topic": rng.choice(T.COACHING_TOPICS)},
                 )
             elif kind == "review":
-                self.review(d, mgr, self.reps)
+                self.review(d, mgr, here)
             elif kind == "review_rep":
-                self.review(d, mgr, [task[1]])
+                if task[1] in here:
+                    self.review(d, mgr, [task[1]])
             elif kind == "meeting":
                 emit(
                     d * DAY + task[2] + rng.randrange(300),
@@ -1168,7 +1242,7 @@ class Team:
                         mid,
                         "manager",
                         mid,
-                        rng.choice(self.reps).id,
+                        rng.choice(here or self.reps).id,
                         None,
                         {"reason": T.recognition_reason(rng)},
                     )
@@ -1201,7 +1275,8 @@ class Team:
             elif kind == "commission":
                 self.commission(d, mgr)
             elif kind == "alloc":
-                a, b = rng.sample(self.reps, 2) if len(self.reps) > 1 else (self.reps[0], self.reps[0])
+                pool = here or self.on_team(d)
+                a, b = rng.sample(pool, 2) if len(pool) > 1 else (pool[0], pool[0])
                 emit(
                     self.work_secs(d),
                     "deal_allocation_changed",
@@ -1254,7 +1329,21 @@ class Team:
                     {"area": task[1], "summary": T.strategy_summary(rng, task[1])},
                 )
             elif kind == "mandate":
-                self.mandate(d, mgr, task[1])
+                target = task[1]
+                if target is not None and target not in here:
+                    target = rng.choice(here) if here else None
+                self.mandate(d, mgr, target)
+            elif kind == "minimum":  # realism: one per-rep activity minimum
+                emit(
+                    self.work_secs(d, 8, 11),
+                    "activity_mandate_set",
+                    mid,
+                    "manager",
+                    mid,
+                    task[1].id,
+                    None,
+                    {"metric": task[2], "quota": task[3], "per": task[4]},
+                )
 
     def review(self, d: int, mgr: Manager, reps: list[Rep]) -> None:
         rng, st = self.rng, mgr.style
@@ -1295,11 +1384,13 @@ class Team:
 
     def commission(self, d: int, mgr: Manager) -> None:
         rng = self.rng
-        pool = self.recent_wins or [dl for rep in self.reps for dl in rep.deals if dl.open]
+        team = self.present(d)
+        wins = [dl for dl in self.recent_wins if dl.rep in team]  # a rep away is not split with
+        pool = wins or [dl for rep in team for dl in rep.deals if dl.open]
         if not pool:
             return
         dl = rng.choice(pool)
-        helper = rng.choice([r for r in self.reps if r is not dl.rep] or [dl.rep])
+        helper = rng.choice([r for r in team if r is not dl.rep] or [dl.rep])
         share = rng.choice((0.5, 0.6, 0.7, 0.75, 0.8))
         self.emit(
             self.work_secs(d),
@@ -1314,7 +1405,7 @@ class Team:
 
     def message(self, d: int, mgr: Manager, audience: str, kind: str) -> None:
         rng = self.rng
-        rep = rng.choice(self.reps) if audience == "rep" else None
+        rep = rng.choice(self.present(d) or self.reps) if audience == "rep" else None
         if kind == "slogan":
             text = T.slogan(rng)
         elif kind == "directive":
