@@ -100,7 +100,7 @@ def evaluate(
             rules=[rule_meta(r) for r in compiled],
             managers=runner.managers(),
             span=runner.span(),
-            warnings=list(loaded.warnings),
+            warnings=list(loaded.warnings) + runner.warnings(),  # then what the backend left out or cut short
             inputs=list(inputs),
         )
     finally:
@@ -162,16 +162,13 @@ def check(
         _, compiled = prepare_rules(rules, settings=settings, sets=sets)
     except RuleError as exc:
         errors.append(exc)
-    loaded: LoadResult | None = None
-    try:
-        loaded = load_events(list(events), roster=roster, stdin=stdin)
-    except InputError as exc:
-        errors.append(exc)
-    if loaded is not None and loaded.problems and rejects is None:
+    loaded = load_events(list(events), roster=roster, stdin=stdin, raise_input_errors=False)
+    if loaded.input_errors:  # whole inputs that could not be used: the log is incomplete
+        errors.append(InputError(loaded.input_errors))
+    if loaded.problems and rejects is None:
         errors.append(InvalidInput([Problem(p.path, p.line, 0, p.message) for p in loaded.problems]))
     if errors:
         raise errors[0] if len(errors) == 1 else ProblemsFound(errors)
-    assert loaded is not None
     if rejects is not None:
         write_rejects(rejects, loaded.problems)
     report = evaluate(loaded, compiled, max_evidence=max_evidence, backend=backend, inputs=events)
