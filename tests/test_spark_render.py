@@ -29,6 +29,7 @@ from engine.api import prepare_rules
 from engine.config import Settings, read_config
 from engine.lang.derive import compile_derived
 from engine.lang.fields import Context
+from engine.lang.parts import DeriveSpec
 from engine.lang.plan import CompiledRule
 from engine.lang.portable import CONSTRUCTS, portability_problems
 from engine.lang.setup import setup_plan
@@ -314,14 +315,11 @@ def test_exists_in_where_is_portable() -> None:
 
 
 def derived(**spec: Any) -> exp.Expr:
-    kinds = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count", "words")
-    values = {k: spec.get(k) for k in kinds}
-
     def report(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(args)
 
     ctx = Context(report=report, resolve=lambda value, loc: value, lists={}, macros={})
-    sql = compile_derived("x", type("Spec", (), values)(), ctx, (), None)
+    sql = compile_derived("x", DeriveSpec.model_validate(spec), ctx, (), None)
     assert sql is not None
     return sql
 
@@ -350,7 +348,7 @@ def test_word_count_for_spark() -> None:
 
 
 def test_added_words_for_spark() -> None:
-    """DuckDB's list functions become Spark's FILTER, ARRAY_DISTINCT and ARRAY_CONTAINS."""
+    """DuckDB's list functions become Spark's ARRAY_DISTINCT and SIZE; the texts are joined with CONCAT."""
     spark = derived(added_words=["attrs.original_text", "attrs.text"]).sql(dialect="spark")
-    assert spark.startswith("SIZE(ARRAY_DISTINCT(FILTER(REGEXP_EXTRACT_ALL(")
-    assert "sm_word -> NOT ARRAY_CONTAINS(REGEXP_EXTRACT_ALL(" in spark
+    assert spark.startswith("SIZE(ARRAY_DISTINCT(REGEXP_EXTRACT_ALL(COALESCE(CONCAT(TRIM(")
+    assert ") - SIZE(ARRAY_DISTINCT(REGEXP_EXTRACT_ALL(TRIM(" in spark

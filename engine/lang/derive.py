@@ -1,6 +1,7 @@
 """Compile ``derive`` entries: one number per event, measured on its text or lists.
 
 similarity   1 - Levenshtein distance / longer length of two normalised texts
+             (over their first TEXT_CUT_OFF characters; see below)
 added_words  distinct words of the new text that the original lacks
 lexicon      share of a text's words that are on a word list
 specificity  concrete tokens: numbers, dates, work objects, record ids, names
@@ -11,18 +12,31 @@ Every measure is built from sqlglot's typed expressions that render alike for
 DuckDB and Spark SQL (``engine.lang.portable`` checks the plans): array sizes
 are ``exp.ArraySize`` (never LENGTH of an array), regex extraction names its
 group 0 (Spark's default group is 1), and the word lists use
-``exp.ArrayFilter``/``exp.ArrayDistinct``/``exp.ArrayContains`` with an
-``exp.Lambda`` rather than DuckDB's list functions.
+``exp.ArrayDistinct`` rather than DuckDB's list functions.
+
+Cost follows the length of the texts, never worse than a bounded constant
+per text: added words are counted by distinct-set sizes (hash based) instead
+of looking each word up in the other text's list, which is quadratic; the
+edit distance is quadratic by nature, so it compares at most the first
+``TEXT_CUT_OFF`` normalised characters of each text, and the measure is then
+capped by what the two full lengths allow. Where the cut-off applies to an
+event a rule reads, the plan carries a :class:`Note` (on the node's ``meta``)
+that the backend runs and reports as a warning.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
 
 from engine.lang.fields import REPORTED, Context, field_expr, json_list, resolve_value
+from engine.lang.sqlplan import EVENTS
+
+TEXT_CUT_OFF = 2000  # similarity compares this many normalised characters of each text at most
+NOTE = "sm_note"  # key of a Note in the meta of a plan node
 
 # Work objects and logistics: a message naming one is about something concrete.
 # Rule sets may replace the list with their own named list "concrete_words".
@@ -72,7 +86,14 @@ _DAYS = "mon|tue|wed|thu|fri|monday|tuesday|wednesday|thursday|friday|saturday|s
 
 _WORD = r"[a-z0-9]+"  # a word of normalised text (what added_words compares)
 _TOKEN = r"[a-z0-9']+"  # a word of lower-cased text (what word_count and lexicon count)
-_LAMBDA_WORD = "sm_word"  # the lambda's parameter in added_words
+
+
+@dataclass(frozen=True)
+class Note:
+    """Where a measure used a cut-off: ``query`` gives ``events`` (how many) and ``example`` (an id)."""
+
+    query: exp.Expr
+    text: str  # what it means, to follow "N events ..."
 
 
 def _text(column: exp.Expr) -> exp.Expr:
@@ -127,19 +148,71 @@ def _two_fields(
     return found[0][0], found[1][0]
 
 
+def _distinct_words(text: exp.Expr) -> exp.Expr:
+    return exp.ArraySize(this=exp.ArrayDistinct(this=_matches(text, _WORD)))
+
+
 def _added_words(old: exp.Expr, new: exp.Expr) -> exp.Expr:
-    """How many distinct words of ``new`` do not occur in ``old``."""
-    word = exp.to_identifier(_LAMBDA_WORD)
-    absent = exp.not_(exp.ArrayContains(this=_matches(old, _WORD), expression=exp.column(_LAMBDA_WORD)))
-    fresh = exp.ArrayFilter(this=_matches(new, _WORD), expression=exp.Lambda(this=absent, expressions=[word]))
-    return exp.ArraySize(this=exp.ArrayDistinct(this=fresh))
+    """How many distinct words of ``new`` do not occur in ``old``: |words of both| - |words of old|.
+
+    Both texts joined by a space have exactly the words of the two, so no lookup of one
+    list in the other is needed (a lambda over one text's words that searches the other
+    costs their product).
+    """
+    both = _text(exp.Concat(expressions=[new, exp.Literal.string(" "), old], safe=True, coalesce=False))
+    return exp.Sub(this=_distinct_words(both), expression=_distinct_words(old))
+
+
+def _one_minus_ratio(part: exp.Expr, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    """1 - part / the longer length of ``a`` and ``b`` (at least 1)."""
+    longest = _greatest(exp.Length(this=a), exp.Length(this=b), exp.Literal.number(1))
+    ratio = exp.Div(this=exp.cast(part, "DOUBLE"), expression=longest)
+    return exp.Sub(this=exp.Literal.number(1), expression=ratio)
+
+
+def _opening(text: exp.Expr) -> exp.Expr:
+    return exp.Substring(this=text, start=exp.Literal.number(1), length=exp.Literal.number(TEXT_CUT_OFF))
 
 
 def _similarity(a: exp.Expr, b: exp.Expr) -> exp.Expr:
-    """1 - edit distance / the longer length (1 for two empty texts)."""
-    longest = _greatest(exp.Length(this=a), exp.Length(this=b), exp.Literal.number(1))
-    distance = exp.cast(exp.Levenshtein(this=a, expression=b), "DOUBLE")
-    return exp.Sub(this=exp.Literal.number(1), expression=exp.Div(this=distance, expression=longest))
+    """1 - edit distance / the longer length (1 for two empty texts), over the texts' openings.
+
+    The edit distance of the first TEXT_CUT_OFF characters of each text, over the longer
+    of those, capped by 1 - (difference in full length) / (longer full length), which
+    no edit distance can beat. Texts within the cut-off get exactly the plain measure:
+    the cap is never below it.
+    """
+    head_a, head_b = _opening(a), _opening(b)
+    opening = _one_minus_ratio(exp.Levenshtein(this=head_a, expression=head_b), head_a, head_b)
+    lengths = _one_minus_ratio(exp.Abs(this=exp.Sub(this=exp.Length(this=a), expression=exp.Length(this=b))), a, b)
+    return exp.Least(this=opening, expressions=[lengths], ignore_nulls=True)
+
+
+def _cut_off_note(a: exp.Expr, b: exp.Expr, fields: list[str], types: set[str] | None) -> Note:
+    """How many events of the rule's types have a text the similarity cuts short."""
+    limit = exp.Literal.number(TEXT_CUT_OFF)
+    long = exp.or_(
+        exp.GT(this=exp.Length(this=a.copy()), expression=limit),
+        exp.GT(this=exp.Length(this=b.copy()), expression=limit),
+    )
+    query = exp.select("COUNT(*) AS events", "MIN(e.id) AS example").from_(exp.to_table(EVENTS).as_("e")).where(long)
+    if types:
+        query = query.where(exp.column("type", table="e").isin(*sorted(types)))
+    text = (
+        f"compare texts ({' and '.join(fields)}) longer than {TEXT_CUT_OFF:,} characters once normalised: "
+        f"their similarity is judged on the first {TEXT_CUT_OFF:,} characters and on their lengths"
+    )
+    return Note(query=query, text=text)
+
+
+def plan_notes(tree: exp.Expr) -> list[Note]:
+    """Every distinct note carried by the nodes of ``tree``."""
+    found: dict[tuple[str, str], Note] = {}
+    for node in tree.walk():
+        note = node.meta.get(NOTE)
+        if isinstance(note, Note):
+            found.setdefault((note.query.sql(), note.text), note)
+    return list(found.values())
 
 
 def _specificity(column: exp.Expr, text: exp.Expr, ctx: Context) -> exp.Expr:
@@ -167,8 +240,12 @@ def compile_derived(
         pair = _two_fields(how, getattr(spec, how), ctx, loc, types)
         if pair is None:
             return None
-        measure = _added_words if how == "added_words" else _similarity
-        return measure(_norm_text(pair[0]), _norm_text(pair[1]))
+        old, new = _norm_text(pair[0]), _norm_text(pair[1])
+        if how == "added_words":
+            return _added_words(old, new)
+        similarity = _similarity(old, new)
+        similarity.meta[NOTE] = _cut_off_note(old, new, list(getattr(spec, how)), types)
+        return similarity
     source = field_expr(getattr(spec, how), ctx, loc + (how,), types)
     if source is None:
         return None
