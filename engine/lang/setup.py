@@ -2,25 +2,42 @@
 
 Built as sqlglot trees like the rules, so every backend renders the same
 setup. Input: the loaded events as table ``sm_raw`` (``EVENT_SCHEMA``).
-Output, in order: ``sm_span`` (the days the log covers), ``sm_roster`` (one
+Output, in order: ``sm_span`` (the days the log covers), ``sm_outliers`` (events
+left out because they lie far from the rest of the log), ``sm_roster`` (one
 interval per manager and rep), ``sm_lookup`` (person -> manager and role over
-time), ``sm_ev`` (every event, with manager and actor role filled in from the
-roster where the event left them out, and whether its rep was on a team), and
-the scopes ``sm_scopes_p`` (manager, rep) and ``sm_scopes_m`` (manager): the
-periods a manager led someone, clipped to the log.
+time), ``sm_ev`` (every event inside the span, and every roster event, with
+manager and actor role filled in from the roster where the event left them
+out, and whether its rep was on a team), and the scopes ``sm_scopes_p``
+(manager, rep) and ``sm_scopes_m`` (manager): the periods a manager led
+someone, clipped to the span.
+
+The span is what every scope and window is cut from, so it must follow the
+data, not one stray date: a single event dated 9999-12-31 in a log of 2026
+would otherwise stretch every calendar window over eight thousand years. The
+days with non-roster events are split into clusters wherever more than
+``OUTLIER_GAP_DAYS`` pass without one; the cluster with the most events (the
+earliest of those tied) is the log, and events outside it are outliers: still
+read and counted, named in a warning, and left out of every rule. A span is
+then at most ``OUTLIER_GAP_DAYS + 1`` days per distinct event day.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlglot import exp
 
 from engine.ingest import EVENT_SCHEMA
 from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SCOPES_PAIR, SPAN, parse
 
-SETUP_SCRATCH = ("sm_roster_ev", "sm_roster_raw")  # needed only while setting up; dropped after
+SETUP_SCRATCH = ("sm_days", "sm_clusters", "sm_roster_ev", "sm_roster_raw")  # needed only while setting up
+OUTLIERS = "sm_outliers"  # id, ts, file, line of each non-roster event outside the span
+OUTLIER_GAP_DAYS = 366  # this long without an event cuts the log into clusters
 ROSTER_TYPES = "('team_member_added', 'team_member_removed')"
-_EARLIEST = "CAST('1900-01-01' AS TIMESTAMP)"  # a removal with no add before it: led since the start
-_OPEN_END = "CAST('9999-01-01' AS TIMESTAMP)"  # an add with no removal after it: still leading
+# The first and last instants the contract's timestamps (years 1 to 9999) can hold.
+_EARLIEST = "CAST('0001-01-01' AS TIMESTAMP)"  # a removal with no add before it: led since the start
+_OPEN_END = "CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)"  # an add with no removal after it: still leading
 
 
 def _merge_overlaps(table: str, keys: str, start: str, stop: str, tie: str) -> str:
@@ -51,10 +68,31 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
     )
     plain_cols = ", ".join(columns)
     steps = [
+        # The days with non-roster events, cut into clusters wherever OUTLIER_GAP_DAYS pass
+        # without one; the cluster with the most events is the log, and its days are the span.
         (
+            "sm_days",
+            f"SELECT date_trunc('day', ts) AS day, COUNT(*) AS events FROM {RAW} "
+            f"WHERE type NOT IN {ROSTER_TYPES} GROUP BY date_trunc('day', ts)",
+        ),
+        (
+            "sm_clusters",
+            "SELECT MIN(day) AS first_day, MAX(day) AS last_day, SUM(events) AS events FROM ("
+            "SELECT day, events, SUM(is_new) OVER (ORDER BY day ROWS UNBOUNDED PRECEDING) AS cluster FROM ("
+            "SELECT day, events, CASE WHEN DATE_DIFF('day', LAG(day) OVER (ORDER BY day), day) "
+            f"> {OUTLIER_GAP_DAYS} THEN 1 ELSE 0 END AS is_new FROM sm_days) m) c GROUP BY cluster",
+        ),
+        (  # always one row (NULLs for a log without non-roster events)
             SPAN,
-            f"SELECT date_trunc('day', MIN(ts)) AS span_start, date_trunc('day', MAX(ts)) + INTERVAL 1 DAY AS span_end "
-            f"FROM {RAW} WHERE type NOT IN {ROSTER_TYPES}",
+            # (the end of 9999-12-31 is cut a microsecond short: the next day is not a valid timestamp)
+            f"SELECT MIN(first_day) AS span_start, CASE WHEN MAX(last_day) = CAST('9999-12-31' AS TIMESTAMP) "
+            f"THEN {_OPEN_END} ELSE MAX(last_day) + INTERVAL 1 DAY END AS span_end FROM ("
+            "SELECT first_day, last_day FROM sm_clusters ORDER BY events DESC, first_day LIMIT 1) c",
+        ),
+        (
+            OUTLIERS,
+            f"SELECT r.id, r.ts, r.file, r.line FROM {RAW} r CROSS JOIN {SPAN} sp "
+            f"WHERE r.type NOT IN {ROSTER_TYPES} AND (r.ts < sp.span_start OR date_trunc('day', r.ts) >= sp.span_end)",
         ),
         (
             "sm_roster_ev",
@@ -95,14 +133,17 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
         ),
         (
             EVENTS,
-            f"WITH needs AS (SELECT * FROM {RAW} WHERE manager IS NULL OR actor_role IS NULL), "
+            # Events outside the span (outliers) are left out here, so no rule ever sees them.
+            f"WITH kept AS (SELECT r.* FROM {RAW} r CROSS JOIN {SPAN} sp WHERE r.type IN {ROSTER_TYPES} "
+            "OR (r.ts >= sp.span_start AND date_trunc('day', r.ts) < sp.span_end)), "
+            "needs AS (SELECT * FROM kept WHERE manager IS NULL OR actor_role IS NULL), "
             "by_rep AS (SELECT n.seq, l.manager FROM needs n JOIN sm_lookup l ON l.person = n.rep AND l.role = 'rep' "
             "AND n.ts >= l.r_start AND n.ts < l.r_stop "
             "QUALIFY ROW_NUMBER() OVER (PARTITION BY n.seq ORDER BY l.r_start DESC, l.manager) = 1), "
             "by_actor AS (SELECT n.seq, l.manager, l.role FROM needs n JOIN sm_lookup l ON l.person = n.actor "
             "AND n.ts >= l.r_start AND n.ts < l.r_stop "
             "QUALIFY ROW_NUMBER() OVER (PARTITION BY n.seq ORDER BY l.role, l.r_start DESC, l.manager) = 1), "
-            f"resolved AS (SELECT {plain_cols} FROM {RAW} WHERE manager IS NOT NULL AND actor_role IS NOT NULL "
+            f"resolved AS (SELECT {plain_cols} FROM kept WHERE manager IS NOT NULL AND actor_role IS NOT NULL "
             f"UNION ALL SELECT {resolved_cols} FROM needs n LEFT JOIN by_rep r ON r.seq = n.seq "
             "LEFT JOIN by_actor a ON a.seq = n.seq), "
             # rep_on_team: was the event's rep on some manager's team at that moment (NULL without a rep)?
@@ -111,12 +152,14 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
             "SELECT e.*, CASE WHEN e.rep IS NULL THEN NULL ELSE o.seq IS NOT NULL END AS rep_on_team "
             "FROM resolved e LEFT JOIN on_team o ON o.seq = e.seq ORDER BY type, ts, id",
         ),
-        # Who led what, clipped to the log. Managers without roster entries are assessed over the whole log.
+        # Who led what, clipped to the log (a log without non-roster events has no span, so no scopes).
+        # Managers without roster entries are assessed over the whole log.
         (
             SCOPES_PAIR,
             "SELECT r.manager, r.rep, GREATEST(r.r_start, sp.span_start) AS s_start, "
             "LEAST(r.r_stop, sp.span_end) AS s_end, r.start_id, r.end_id "
-            f"FROM sm_roster r CROSS JOIN {SPAN} sp WHERE GREATEST(r.r_start, sp.span_start) < LEAST(r.r_stop, sp.span_end) "
+            f"FROM sm_roster r CROSS JOIN {SPAN} sp WHERE sp.span_start IS NOT NULL "
+            "AND GREATEST(r.r_start, sp.span_start) < LEAST(r.r_stop, sp.span_end) "
             "UNION ALL SELECT DISTINCT e.manager, e.rep, sp.span_start, sp.span_end, CAST(NULL AS VARCHAR), "
             f"CAST(NULL AS VARCHAR) FROM {EVENTS} e CROSS JOIN {SPAN} sp WHERE e.manager IS NOT NULL "
             "AND e.rep IS NOT NULL AND sp.span_start IS NOT NULL AND e.manager NOT IN (SELECT manager FROM sm_roster)",
@@ -133,3 +176,26 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
         ),
     ]
     return [(table, parse(sql)) for table, sql in steps]
+
+
+OUTLIERS_LISTED = 5  # outliers named one by one in the warning; the rest are counted
+
+
+def outlier_warnings(listed: list[tuple[str, datetime, str, int]], total: int, span: tuple[Any, Any]) -> list[str]:
+    """The warnings for the outliers: ``listed`` (id, ts, file, line; the first few by time) of ``total``."""
+    if not total or span[0] is None:
+        return []
+    first, last = span[0].date(), (span[1] - timedelta(microseconds=1)).date()
+    rest = f"the rest of the log ({first.isoformat()}..{last.isoformat()})"
+    lines = []
+    for event_id, ts, file, line in listed:
+        day = ts.date()
+        days = (first - day).days if day < first else (day - last).days
+        far = f"{days:,} days" if days < 730 else f"{round(days / 365.2425):,} years"
+        lines.append(
+            f"event '{event_id}' ({file}:{line}) is dated {day.isoformat()}, {far} from {rest}; "
+            "it is left out of the assessment"
+        )
+    if total > len(listed):
+        lines.append(f"{total - len(listed):,} more events far from {rest} are left out of the assessment")
+    return lines
