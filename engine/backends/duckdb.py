@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
+from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
-from engine.lang.setup import SETUP_SCRATCH, setup_plan
+from engine.lang.setup import OUTLIERS, OUTLIERS_LISTED, SETUP_SCRATCH, outlier_warnings, setup_plan
 from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SPAN
 
 
@@ -36,6 +37,7 @@ class DuckDBBackend:
         # The Arrow table is scanned in place (no copy) while the roster is resolved;
         # sm_ev then holds every event, with file, line and source, for the rules.
         self.con.register(RAW, events)
+        self._notes: list[str] = []  # where rules run so far used a cut-off, in words
         try:
             for table, plan in setup_plan():
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(dialect=self.dialect)}")
@@ -47,6 +49,13 @@ class DuckDBBackend:
     def span(self) -> tuple[Any, Any]:
         row = self.con.execute(f"SELECT span_start, span_end FROM {SPAN}").fetchone()
         return (row[0], row[1]) if row else (None, None)
+
+    def warnings(self) -> list[str]:
+        total = self.con.execute(f"SELECT COUNT(*) FROM {OUTLIERS}").fetchone()
+        listed = self.con.execute(
+            f"SELECT id, ts, file, line FROM {OUTLIERS} ORDER BY ts, id LIMIT {OUTLIERS_LISTED}"
+        ).fetchall()
+        return outlier_warnings(listed, total[0] if total else 0, self.span()) + self._notes
 
     def managers(self) -> list[str]:
         return [r[0] for r in self.con.execute(f"SELECT DISTINCT manager FROM {SCOPES_MANAGER} ORDER BY 1").fetchall()]
@@ -80,7 +89,18 @@ class DuckDBBackend:
         assert rule.findings is not None
         findings = self._fetch(rule.findings.sql(dialect=self.dialect))
         assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
+        self._note_cut_offs(rule)
         return RuleResult(findings, assessment)
+
+    def _note_cut_offs(self, rule: CompiledRule) -> None:
+        """Word each cut-off the rule's plan applied to some event (engine.lang.derive.Note)."""
+        notes = {(n.query.sql(dialect=self.dialect), n.text) for _, stage in rule.stages for n in plan_notes(stage)}
+        for sql, text in sorted(notes):
+            row = self.con.execute(sql).fetchone()
+            if row and row[0]:
+                origin = self.origins([row[1]]).get(row[1])
+                where = f" ({origin.file}:{origin.line})" if origin else ""
+                self._notes.append(f"rule '{rule.id}': {row[0]:,} event(s) (e.g. '{row[1]}'{where}) {text}")
 
     def _fetch(self, sql: str) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql)
