@@ -1,4 +1,11 @@
-"""The ``concurrency`` kind: items (deals) open at once per group, counted daily."""
+"""The ``concurrency`` kind: items (deals) open at once per group, counted daily.
+
+The count is taken at noon UTC of every day of a window, but no row is made per
+day: the number of open items only changes when one opens or closes, so the
+plan cuts each key's time into runs of a constant level (stage ``l``) and meets
+them with the windows (stage ``c``), counting the noons in each overlap by day
+arithmetic. Work follows the items and windows, however long the span.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +49,69 @@ class ConcurrencyLogic(Base):
         return self
 
 
+_SAMPLES = "samples"  # column of the sampled stage: how many noon samples fall in the window
+
+
+def _noons_before(ts: str) -> str:
+    """SQL: the noon-UTC instants strictly before ``ts``, counted from 1970-01-01 (negative before it).
+
+    The number of samples in ``[a, b)`` is then ``_noons_before(b) - _noons_before(a)``:
+    plain day arithmetic, whatever the span between a and b.
+    """
+    day = f"date_trunc('day', {ts})"
+    return (
+        f"(DATE_DIFF('day', CAST('1970-01-01' AS TIMESTAMP), {day}) "
+        f"+ CASE WHEN {ts} > {day} + INTERVAL 12 HOUR THEN 1 ELSE 0 END)"
+    )
+
+
+def _levels(p: str, keys: list[str]) -> str:
+    """SQL: per item key, the runs of time in which the number of open items is constant.
+
+    An item is open from its opening instant (included) to its closing one (excluded),
+    so the count changes only at those instants: one row per distinct instant (the level
+    from it to the next) and one for the time before the first, when nothing is open.
+    ``l_start`` NULL means from the beginning of time, ``l_end`` NULL to its end.
+    """
+    k = cols(keys)
+    return (
+        f"WITH steps AS (SELECT {k}, ts AS t, 1 AS delta FROM {p}o "
+        f"UNION ALL SELECT {k}, ts_end AS t, -1 AS delta FROM {p}o WHERE ts_end IS NOT NULL), "
+        f"moments AS (SELECT {k}, t, SUM(delta) AS delta FROM steps GROUP BY {k}, t) "
+        f"SELECT {k}, t AS l_start, LEAD(t) OVER (PARTITION BY {k} ORDER BY t) AS l_end, "
+        f"CAST(SUM(delta) OVER (PARTITION BY {k} ORDER BY t ROWS UNBOUNDED PRECEDING) AS BIGINT) AS level "
+        f"FROM moments UNION ALL SELECT {k}, CAST(NULL AS TIMESTAMP) AS l_start, MIN(t) AS l_end, "
+        f"CAST(0 AS BIGINT) AS level FROM moments GROUP BY {k}"
+    )
+
+
+def _sampled(p: str, g: list[str], keys: list[str], win_sql: str) -> str:
+    """SQL: per window with at least one noon sample, its samples and the open counts at them.
+
+    Each run of a constant level that overlaps the window adds ``level x samples in
+    the overlap`` to the total (whose mean over the samples is the daily average), and
+    its level to the highest and lowest when the overlap holds a sample. Windows of a
+    key with no items at all meet no run and count 0 throughout.
+    """
+    wcols = f"{cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage"
+    windows = f"SELECT w.*, {_noons_before('w.w_end')} - {_noons_before('w.w_start')} AS {_SAMPLES} FROM ({win_sql}) w"
+    start = "GREATEST(COALESCE(l.l_start, w.w_start), w.w_start)"
+    end = "LEAST(COALESCE(l.l_end, w.w_end), w.w_end)"
+    pairs = (
+        f"SELECT {wcols}, w.{_SAMPLES}, l.level, {_noons_before(end)} - {_noons_before(start)} AS n "
+        f"FROM ({windows}) w LEFT JOIN {p}l l ON {join_on(keys, 'l', 'w')} "
+        f"AND (l.l_start IS NULL OR l.l_start < w.w_end) AND (l.l_end IS NULL OR l.l_end > w.w_start) "
+        f"WHERE w.{_SAMPLES} > 0"
+    )
+    return (
+        f"SELECT {cols(g)}, s_start, s_end, w_start, w_end, coverage, {_SAMPLES}, "
+        f"COALESCE(SUM(level * n), 0) AS total, "
+        f"COALESCE(MAX(CASE WHEN n > 0 THEN level END), 0) AS high, "
+        f"COALESCE(MIN(CASE WHEN n > 0 THEN level END), 0) AS low "
+        f"FROM ({pairs}) x GROUP BY {cols(g)}, s_start, s_end, w_start, w_end, coverage, {_SAMPLES}"
+    )
+
+
 def compile_concurrency(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
     assert isinstance(logic, ConcurrencyLogic)
     loc = ("logic",)
@@ -70,33 +140,22 @@ def compile_concurrency(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None
         f"WHERE {' AND '.join(f'r.{col} IS NOT NULL' for col in g)}"
     )
     out.stages.append((f"{p}o", parse(every_item, {"rows": rows})))
-    win_sql, covered = fixed_windows(rc, out)
-    days = (
-        f"SELECT w.*, t.d + INTERVAL 12 HOUR AS sample FROM ({win_sql}) w "
-        f"CROSS JOIN UNNEST(generate_series(date_trunc('day', w.w_start), w.w_end - INTERVAL 1 SECOND, INTERVAL 1 DAY)) AS t(d) "
-        f"WHERE t.d + INTERVAL 12 HOUR >= w.w_start AND t.d + INTERVAL 12 HOUR < w.w_end"
-    )
     # With reps in the key, a rep's items follow the rep: whoever leads the rep on a day
     # answers for all the rep's open items that day, inherited ones included.
     item_keys = [col for col in g if col != "manager"] if "rep" in g else g
-    counted = (
-        f"SELECT {cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample, COUNT(q.id) AS open_now "
-        f"FROM ({days}) d LEFT JOIN {p}o q ON {join_on(item_keys, 'q', 'd')} AND q.ts <= d.sample "
-        f"AND (q.ts_end IS NULL OR q.ts_end > d.sample) "
-        f"GROUP BY {cols(g, 'd')}, d.s_start, d.s_end, d.w_start, d.w_end, d.coverage, d.sample"
-    )
-    measure = {"avg": "AVG", "max": "MAX", "min": "MIN"}[logic.measure]
-    name = quoted(logic.name)
+    out.stages.append((f"{p}l", parse(_levels(p, item_keys))))
+    win_sql, covered = fixed_windows(rc, out)
+    out.stages.append((f"{p}c", parse(_sampled(p, g, item_keys, win_sql))))
+    measure = {"avg": f"CAST(total AS DOUBLE) / {_SAMPLES}", "max": "high", "min": "low"}[logic.measure]
     w_sql = (
         f"SELECT {cols(g)}, s_start, s_end, w_start, w_end, coverage, CAST(NULL AS VARCHAR) AS anchor_id, "
-        f"{measure}(open_now) AS {name}, MAX(open_now) AS peak_open, COUNT(*) AS days "
-        f"FROM ({counted}) c GROUP BY {cols(g)}, s_start, s_end, w_start, w_end, coverage"
+        f"{measure} AS {quoted(logic.name)}, high AS peak_open, {_SAMPLES} AS days FROM {p}c"
     )
     out.op = logic.op
     out.threshold = rc.number(logic.value, loc + ("value",))
     out.metric_name = logic.name
     out.metric_names = [logic.name, "peak_open", "days"]
-    score(rc, out, parse(w_sql), covered, name, [], [], prorated=False)
+    score(rc, out, parse(w_sql), covered, quoted(logic.name), [], [], prorated=False)
     islands(
         rc,
         out,
