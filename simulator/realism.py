@@ -488,7 +488,11 @@ class TeamRealism:
         own = self.own_book
         if own is None:
             return
-        rng, emit = self.rng, team.emit
+        rng = self.rng
+
+        def sold(secs: int, etype: str, deal: str | None, attrs: dict[str, Any]) -> None:
+            team.emit(d * DAY + secs, etype, own.id, "manager", mgr.id, own.id, deal, attrs)
+
         team.progress_deals(own, d, mgr)
         live = team.contactable(own, d)
         for _ in range(rng.randint(2, 6)):
@@ -496,41 +500,23 @@ class TeamRealism:
             connected = rng.random() < 0.5
             if dl is not None:
                 dl.last_contact = d
-            emit(
-                d * DAY + 8 * HOUR + rng.randrange(9 * HOUR),
+            duration = rng.randint(120, 1500) if connected else rng.randint(10, 50)
+            outcome = "connected" if connected else "voicemail"
+            sold(
+                8 * HOUR + rng.randrange(9 * HOUR),
                 "call_logged",
-                own.id,
-                "manager",
-                mgr.id,
-                own.id,
                 dl.id if dl else None,
-                {
-                    "duration_s": rng.randint(120, 1500) if connected else rng.randint(10, 50),
-                    "outcome": "connected" if connected else "voicemail",
-                },
+                {"duration_s": duration, "outcome": outcome},
             )
         for _ in range(rng.randint(2, 7)):
             dl = rng.choice(live) if live and rng.random() < 0.7 else None
-            emit(
-                d * DAY + 8 * HOUR + rng.randrange(10 * HOUR),
-                "email_sent",
-                own.id,
-                "manager",
-                mgr.id,
-                own.id,
-                dl.id if dl else None,
-                {},
-            )
+            sold(8 * HOUR + rng.randrange(10 * HOUR), "email_sent", dl.id if dl else None, {})
         if live and rng.random() < 0.3:
             dl = rng.choice(live)
             dl.last_contact = d
-            emit(
-                d * DAY + 10 * HOUR + rng.randrange(6 * HOUR),
+            sold(
+                10 * HOUR + rng.randrange(6 * HOUR),
                 "meeting_held",
-                own.id,
-                "manager",
-                mgr.id,
-                own.id,
                 dl.id,
                 {"with_customer": True, "participants": [own.id]},
             )
