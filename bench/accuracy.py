@@ -392,6 +392,8 @@ def markdown(results: list[ModeResult], args: argparse.Namespace) -> str:
     lines += _table(main)
     lines.append("")
     lines += _spared_lines(main)
+    if "realism" in main:
+        lines += ["", _summary(main["realism"])]
     lines.append("")
     lines += _thin_section(results)
     realism = main.get("realism")
@@ -421,6 +423,19 @@ def markdown(results: list[ModeResult], args: argparse.Namespace) -> str:
         if "realism" in other:
             lines += _false_positive_section(other["realism"], full=False, level="###")
     return "\n".join(lines) + "\n"
+
+
+def _summary(r: ModeResult) -> str:
+    """One sentence: which conditions the realism mode's false positives come from."""
+    rows = [(c, n, traits) for c, n, traits in _by_condition(r) if n]
+    if not rows:
+        return "No false positives in realism mode."
+    named = "; ".join(f"`{c}` {n} ({traits})" for c, n, traits in sorted(rows, key=lambda row: -row[1]))
+    quiet = [f"`{c}`" for c in (*BEHAVIOUR, *FIELD_NOISE) if c not in {row[0] for row in rows}]
+    text = f"The {len(r.false_positives)} false positives of realism mode, by suspected condition: {named}."
+    if quiet:
+        text += f" None came from {', '.join(quiet)}."
+    return text
 
 
 def _describe_rules(name: str) -> str:
