@@ -104,9 +104,9 @@ def _needs_manager_actor(condition: object, seen: tuple[str, ...] = ()) -> bool:
         if key == "use":
             names = value if isinstance(value, list) else [value]
             for name in names:
-                if name in RULESET.macros and name not in seen:
-                    if _needs_manager_actor(RULESET.macros[name][0], seen + (name,)):
-                        return True
+                known = name in RULESET.macros and name not in seen
+                if known and _needs_manager_actor(RULESET.macros[name][0], seen + (name,)):
+                    return True
         if key == "all" and isinstance(value, list) and any(_needs_manager_actor(c, seen) for c in value):
             return True
         if key == "any" and isinstance(value, list) and value and all(_needs_manager_actor(c, seen) for c in value):
@@ -176,7 +176,12 @@ def handovers(case) -> list[tuple[str, str, datetime]]:  # type: ignore[no-untyp
     removed = [(e["rep"], e["manager"], _moment(e["ts"])) for e in case.events if e["type"] == "team_member_removed"]
     added = [(e["rep"], e["manager"], _moment(e["ts"])) for e in case.events if e["type"] == "team_member_added"]
     return sorted(
-        {(old, new, when) for rep, old, when in removed for rep2, new, when2 in added if rep2 == rep and when2 == when and new != old}
+        {
+            (old, new, when)
+            for rep, old, when in removed
+            for rep2, new, when2 in added
+            if rep2 == rep and when2 == when and new != old
+        }
     )
 
 
@@ -223,7 +228,9 @@ def test_rule_has_a_noisy_export_twin(loaded) -> None:  # type: ignore[no-untype
         twin = cases.get(case.name[: -len(NOISY)])
         assert twin is not None, f"{case.id}: no clean case named {case.name[: -len(NOISY)]}"
         events = [e for e in case.events if e["type"] not in ROSTER_TYPES]
-        assert not any("actor_role" in e or "manager" in e for e in events), f"{case.id}: leave actor_role and manager out"
+        assert not any("actor_role" in e or "manager" in e for e in events), (
+            f"{case.id}: leave actor_role and manager out"
+        )
         assert any(UUID.match(e["id"]) for e in events) and any(SALESFORCE_ID.match(e["id"]) for e in events)
         assert any(FRACTION_AND_OFFSET.search(str(e["ts"])) for e in events), f"{case.id}: needs offsets and fractions"
         assert any(e["type"] not in EVENT_TYPES for e in events), f"{case.id}: mix in custom event types"
