@@ -60,11 +60,21 @@ RESERVED_NAMES = frozenset(
         "threshold",
         "partial",
         "unsupported",
-        # concurrency
+        # concurrency (items, runs of constant level, noon samples)
         "item",
         "ts_end",
         "sample",
+        "samples",
         "open_now",
+        "level",
+        "l_start",
+        "l_end",
+        "delta",
+        "n",
+        "t",
+        "total",
+        "high",
+        "low",
         # filled into every message template
         "when",
         "window_days",
