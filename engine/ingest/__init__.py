@@ -8,8 +8,9 @@ Input formats are readers in a registry (``engine.ingest.readers``): a new
 format is one module with a ``Reader`` and one ``register_reader`` call.
 """
 
-from engine.ingest.loader import load_events, load_records, write_rejects
+from engine.ingest.load import load_events, load_records
 from engine.ingest.readers import Entry, Reader, Source, register_reader
+from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputError, InputProblem, LoadResult
 
 __all__ = [

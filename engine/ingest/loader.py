@@ -21,7 +21,6 @@ see ``sources.replayable_stdin``; records from memory are kept by reference).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -35,20 +34,19 @@ from engine.errors import InputError, Problem, SalesmirrorError
 from engine.events import EventRow, utf8_ok, validate_event
 from engine.ingest.dedupe import Clash, record_keys, resolve, split_key
 from engine.ingest.fast import fast_row
-from engine.ingest.jsontext import duplicate_key_problem, not_an_object
-from engine.ingest.readers import Entry, ObjectLines, Reader, Source, detect_reader, get_reader, json_text, raw_text
+from engine.ingest.jsontext import duplicate_key_problem
+from engine.ingest.readers import Entry, ObjectLines, Reader, Source, detect_reader, raw_text
 from engine.ingest.readers.base import raw_bytes
 from engine.ingest.readers.jsonl import decode
 from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
 from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines, replayable_stdin
-from engine.vocab import EVENT_TYPES
+from engine.ingest.typenotes import custom_type_warnings
 
-__all__ = ["load_events", "load_records", "write_rejects"]
+__all__ = ["write_rejects"]  # the entry points are in engine.ingest.load
 
 _ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
 _CHUNK = 65_536  # rows converted to Arrow at a time
-_CUSTOM_WARNINGS = 20  # custom types warned about one by one; the rest in one line
 _SHOWN_PLACES = 3  # other records named in a duplicate-id message
 
 
@@ -371,82 +369,3 @@ class _Loader:
             warnings=sorted(warnings),
             input_errors=sorted(self.input_errors),
         )
-
-
-def custom_type_warnings(table: pa.Table) -> set[str]:
-    """One warning per custom event type (the most frequent ones; the rest summed up)."""
-    counted = pc.value_counts(table.column("type")).to_pylist() if table.num_rows else []
-    custom = sorted(
-        ((item["counts"], item["values"]) for item in counted if item["values"] not in EVENT_TYPES),
-        key=lambda pair: (-pair[0], pair[1]),
-    )
-    warnings = set()
-    for count, event_type in custom[:_CUSTOM_WARNINGS]:
-        noun = "event" if count == 1 else "events"
-        warning = f"custom event type {event_type!r} ({count} {noun}) is kept; only custom rules match it"
-        warnings.add(warning + unknown_type_hint(event_type))
-    rest = custom[_CUSTOM_WARNINGS:]
-    if rest:
-        total = sum(count for count, _ in rest)
-        warnings.add(f"{len(rest)} more custom event types ({total} events) are kept; only custom rules match them")
-    return warnings
-
-
-def unknown_type_hint(event_type: str) -> str:
-    """' (did you mean ...?)' when a custom type looks like a misspelt known one."""
-    close = difflib.get_close_matches(event_type, list(EVENT_TYPES), n=1, cutoff=0.8)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def load_events(
-    paths: Sequence[str],
-    *,
-    roster: str | None = None,
-    stdin: BinaryIO | None = None,
-    raise_input_errors: bool = True,
-) -> LoadResult:
-    """Read every input (roster first, then paths in order) into one LoadResult.
-
-    Each path's format comes from the reader registry (``engine.ingest.readers``).
-    Per-record problems are collected, never raised. Every input is read even
-    when another cannot be: the problems of inputs unusable as a whole go to
-    ``LoadResult.input_errors``, all of them, located (``path:0`` for a file
-    that cannot be read, the header's line for a bad CSV header). Then, with
-    ``raise_input_errors`` (the default), they are raised together as one
-    InputError (and nothing else); without it the result is returned and the
-    caller reports them beside the per-record problems (and must not
-    evaluate the table, which holds only what could be read).
-    """
-    with ExitStack() as keep:
-        loader = _Loader(keep)
-        if roster is not None:
-            loader.load(roster, get_reader("roster"), stdin)
-        for path in paths:
-            loader.load(path, None, stdin)
-        result = loader.result()
-    if raise_input_errors:
-        result.raise_input_errors()
-    return result
-
-
-def load_records(records: Iterable[object], *, name: str = "<memory>") -> LoadResult:
-    """Validate records given from memory exactly as if they were lines of a JSONL file.
-
-    Problems name the input ``name`` and the record's 1-based position; their
-    ``raw`` is the record as JSON. Nothing is raised for a bad record. The
-    accepted records are referenced (not copied) until it returns.
-    """
-    with ExitStack() as keep:
-        loader = _Loader(keep)
-        shown = name if utf8_ok(name) else name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        loader.inputs.append(_Input(name, shown, memory={}))
-        loader.take(0, _memory_entries(records, name))
-        return loader.result()
-
-
-def _memory_entries(records: Iterable[object], name: str) -> Iterator[Entry]:
-    for position, record in enumerate(records, 1):
-        if type(record) is dict:
-            yield Entry(name, position, record, [record], [])
-        else:
-            yield Entry(name, position, json_text(record), [], [not_an_object(record)])
