@@ -49,6 +49,12 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
     # roster
     "team_member_added": {"role": Attr("str")},
     "team_member_removed": {"reason": _enum(*REMOVAL_REASONS)},
+    # availability: the actor is the person away, both dates included
+    "person_absent": {
+        "from": Attr("date"),
+        "to": Attr("date"),
+        "reason": _enum("vacation", "sick", "leave", "training", "other"),
+    },
     # selling
     "call_logged": {
         "duration_s": Attr("number"),
