@@ -112,7 +112,7 @@ def test_outlier_warning_names_each_event_then_counts(tmp_path: Path) -> None:
             "it is left out of the assessment"
             for i in range(4)
         ),
-        f"2 more events far from {rest} are left out of the assessment",
+        "2 more events outside the log's span (2026-01-05..2026-01-09) are left out of the assessment",
     ]
     assert report.span == (D("2026-01-05"), D("2026-01-10"))
     assert (one(report).window_end, one(report).evidence) == (D("2026-01-10"), ["a", "b"])
@@ -134,6 +134,28 @@ def test_the_cluster_with_most_events_is_the_log(tmp_path: Path) -> None:
         f"event 's1' ({tmp_path / 'events.jsonl'}:{line['s1']}) is dated 2020-01-01, 6 years from {rest}",
         f"event 's2' ({tmp_path / 'events.jsonl'}:{line['s2']}) is dated 2021-01-01, 5 years from {rest}",
     ]
+
+
+def test_a_span_is_at_most_a_hundred_years(tmp_path: Path) -> None:
+    """A chain of events a year apart is one cluster however long; the span keeps its last 100 years,
+    so a weekly series has at most 5,219 periods per scope."""
+    chain = [by_m1(f"y{year}", f"{year}-07-01") for year in range(1800, 2027)]
+    rules = tmp_path / "rules"
+    write_rule(rules, "t/weekly", {**ANY_EVENT, "window": {"calendar": "week"}})
+    log = write_events(tmp_path / "events.jsonl", chain)
+    _, compiled = prepare_rules([str(rules)])
+    assert len(stage_rows(log, compiled)["t/weekly:w"]) == 5219
+    report = engine.check([str(log)], rules=[str(rules)])
+    start = D("2026-07-02") - timedelta(days=36525)
+    assert report.span == (start, D("2026-07-02"))
+    assert report.warnings[0] == (
+        f"event 'y1800' ({log}:1) is dated 1800-07-01, more than 100 years before the end of the log "
+        f"({start.date()}..2026-07-01); it is left out of the assessment"
+    )
+    assert (
+        report.warnings[-1]
+        == f"{1926 - 1800 - 4} more events outside the log's span ({start.date()}..2026-07-01) are left out of the assessment"
+    )
 
 
 def test_the_last_day_of_9999_is_a_valid_log(tmp_path: Path) -> None:

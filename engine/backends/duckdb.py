@@ -53,7 +53,7 @@ class DuckDBBackend:
     def warnings(self) -> list[str]:
         total = self.con.execute(f"SELECT COUNT(*) FROM {OUTLIERS}").fetchone()
         listed = self.con.execute(
-            f"SELECT id, ts, file, line FROM {OUTLIERS} ORDER BY ts, id LIMIT {OUTLIERS_LISTED}"
+            f"SELECT id, ts, file, line, trimmed FROM {OUTLIERS} ORDER BY ts, id LIMIT {OUTLIERS_LISTED}"
         ).fetchall()
         return outlier_warnings(listed, total[0] if total else 0, self.span()) + self._notes
 

@@ -17,8 +17,11 @@ would otherwise stretch every calendar window over eight thousand years. The
 days with non-roster events are split into clusters wherever more than
 ``OUTLIER_GAP_DAYS`` pass without one; the cluster with the most events (the
 earliest of those tied) is the log, and events outside it are outliers: still
-read and counted, named in a warning, and left out of every rule. A span is
-then at most ``OUTLIER_GAP_DAYS + 1`` days per distinct event day.
+read and counted, named in a warning, and left out of every rule. The span is
+also never longer than ``MAX_SPAN_DAYS`` (the last hundred years of that
+cluster; earlier events are outliers too), so a calendar window series has at
+most a few thousand periods per scope, whatever the dates: work is bounded by
+the number of scopes, that is by the size of the input.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from sqlglot import exp
 from engine.ingest import EVENT_SCHEMA
 from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SCOPES_PAIR, SPAN, parse
 
-SETUP_SCRATCH = ("sm_days", "sm_clusters", "sm_roster_ev", "sm_roster_raw")  # needed only while setting up
+SETUP_SCRATCH = ("sm_days", "sm_clusters", "sm_main", "sm_roster_ev", "sm_roster_raw")  # only while setting up
 OUTLIERS = "sm_outliers"  # id, ts, file, line of each non-roster event outside the span
 OUTLIER_GAP_DAYS = 366  # this long without an event cuts the log into clusters
+MAX_SPAN_YEARS = 100
+MAX_SPAN_DAYS = 36525  # the longest span: MAX_SPAN_YEARS of 365.25 days
 ROSTER_TYPES = "('team_member_added', 'team_member_removed')"
 # The first and last instants the contract's timestamps (years 1 to 9999) can hold.
 _EARLIEST = "CAST('0001-01-01' AS TIMESTAMP)"  # a removal with no add before it: led since the start
@@ -82,17 +87,21 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
             "SELECT day, events, CASE WHEN DATE_DIFF('day', LAG(day) OVER (ORDER BY day), day) "
             f"> {OUTLIER_GAP_DAYS} THEN 1 ELSE 0 END AS is_new FROM sm_days) m) c GROUP BY cluster",
         ),
+        ("sm_main", "SELECT first_day, last_day FROM sm_clusters ORDER BY events DESC, first_day LIMIT 1"),
         (  # always one row (NULLs for a log without non-roster events)
             SPAN,
-            # (the end of 9999-12-31 is cut a microsecond short: the next day is not a valid timestamp)
-            f"SELECT MIN(first_day) AS span_start, CASE WHEN MAX(last_day) = CAST('9999-12-31' AS TIMESTAMP) "
-            f"THEN {_OPEN_END} ELSE MAX(last_day) + INTERVAL 1 DAY END AS span_end FROM ("
-            "SELECT first_day, last_day FROM sm_clusters ORDER BY events DESC, first_day LIMIT 1) c",
+            # Its last MAX_SPAN_DAYS at most; the end of 9999-12-31 is cut a microsecond short
+            # (the next day is not a valid timestamp).
+            f"SELECT MIN(CASE WHEN DATE_DIFF('day', first_day, last_day) >= {MAX_SPAN_DAYS} "
+            f"THEN last_day - INTERVAL {MAX_SPAN_DAYS - 1} DAY ELSE first_day END) AS span_start, "
+            f"CASE WHEN MAX(last_day) = CAST('9999-12-31' AS TIMESTAMP) THEN {_OPEN_END} "
+            "ELSE MAX(last_day) + INTERVAL 1 DAY END AS span_end FROM sm_main",
         ),
-        (
+        (  # trimmed: in the main cluster, but more than MAX_SPAN_DAYS before its end
             OUTLIERS,
-            f"SELECT r.id, r.ts, r.file, r.line FROM {RAW} r CROSS JOIN {SPAN} sp "
-            f"WHERE r.type NOT IN {ROSTER_TYPES} AND (r.ts < sp.span_start OR date_trunc('day', r.ts) >= sp.span_end)",
+            "SELECT r.id, r.ts, r.file, r.line, date_trunc('day', r.ts) BETWEEN m.first_day AND m.last_day AS trimmed "
+            f"FROM {RAW} r CROSS JOIN {SPAN} sp CROSS JOIN sm_main m WHERE r.type NOT IN {ROSTER_TYPES} "
+            "AND (r.ts < sp.span_start OR date_trunc('day', r.ts) >= sp.span_end)",
         ),
         (
             "sm_roster_ev",
@@ -181,21 +190,30 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
 OUTLIERS_LISTED = 5  # outliers named one by one in the warning; the rest are counted
 
 
-def outlier_warnings(listed: list[tuple[str, datetime, str, int]], total: int, span: tuple[Any, Any]) -> list[str]:
-    """The warnings for the outliers: ``listed`` (id, ts, file, line; the first few by time) of ``total``."""
+def outlier_warnings(
+    listed: list[tuple[str, datetime, str, int, bool]], total: int, span: tuple[Any, Any]
+) -> list[str]:
+    """The warnings for the outliers: ``listed`` (id, ts, file, line, trimmed; the first few by time) of ``total``."""
     if not total or span[0] is None:
         return []
     first, last = span[0].date(), (span[1] - timedelta(microseconds=1)).date()
     rest = f"the rest of the log ({first.isoformat()}..{last.isoformat()})"
     lines = []
-    for event_id, ts, file, line in listed:
+    for event_id, ts, file, line, trimmed in listed:
         day = ts.date()
-        days = (first - day).days if day < first else (day - last).days
-        far = f"{days:,} days" if days < 730 else f"{round(days / 365.2425):,} years"
+        if trimmed:
+            far = (
+                f"more than {MAX_SPAN_YEARS} years before the end of the log ({first.isoformat()}..{last.isoformat()})"
+            )
+        else:
+            days = (first - day).days if day < first else (day - last).days
+            far = (f"{days:,} days" if days < 730 else f"{round(days / 365.2425):,} years") + f" from {rest}"
         lines.append(
-            f"event '{event_id}' ({file}:{line}) is dated {day.isoformat()}, {far} from {rest}; "
-            "it is left out of the assessment"
+            f"event '{event_id}' ({file}:{line}) is dated {day.isoformat()}, {far}; it is left out of the assessment"
         )
     if total > len(listed):
-        lines.append(f"{total - len(listed):,} more events far from {rest} are left out of the assessment")
+        lines.append(
+            f"{total - len(listed):,} more events outside the log's span ({first.isoformat()}..{last.isoformat()}) "
+            "are left out of the assessment"
+        )
     return lines
