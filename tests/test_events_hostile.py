@@ -255,6 +255,7 @@ GARBAGE = [
     b"  [1, 2]  \t",
     b"\xc0\xaf\x80",
     '{"actor": "Zoë"}'.encode(),
+    '{"text": "line\u2028break\x85next\u2029"}'.encode(),  # line breaks to str.splitlines: still one record
 ]
 
 

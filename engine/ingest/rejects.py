@@ -12,6 +12,8 @@ from engine.ingest.results import InputProblem
 
 __all__ = ["reject_line", "write_rejects"]
 
+_LINE_BREAKS = {ord(char): f"\\u{ord(char):04x}" for char in "\x85\u2028\u2029"}
+
 
 def reject_line(problem: InputProblem) -> str:
     """One line of the rejects file (with its newline)."""
@@ -25,7 +27,9 @@ def reject_line(problem: InputProblem) -> str:
     text = json.dumps(record, ensure_ascii=False)
     if not utf8_ok(text):  # a lone surrogate in a message: escaped, so the file stays UTF-8
         text = json.dumps(record)
-    return text + "\n"
+    # Characters some readers take for line breaks (Python's str.splitlines does) are
+    # escaped too, so that one line of the file is always one record.
+    return text.translate(_LINE_BREAKS) + "\n"
 
 
 def write_rejects(path: str, problems: Sequence[InputProblem]) -> None:
@@ -50,7 +54,8 @@ def write_rejects(path: str, problems: Sequence[InputProblem]) -> None:
     line, e.g. ``jq -r .raw rejects.jsonl`` (when ``raw`` is exact) or
     ``python -c 'import base64,json,sys; [sys.stdout.buffer.write(base64.b64decode(json.loads(l)["raw_b64"]) + b"\\n") for l in sys.stdin]' < rejects.jsonl``
     (byte for byte). Rejects from a CSV input need its header line in front.
-    The file is UTF-8 with ``\\n`` line endings; no problems: an empty file.
+    The file is UTF-8 with ``\\n`` line endings, one record per line (U+0085,
+    U+2028 and U+2029 are written as escapes); no problems: an empty file.
     """
     out_lines = [reject_line(problem) for problem in problems]
     if path == "-":
