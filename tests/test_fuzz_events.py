@@ -14,9 +14,11 @@ hold what JSON cannot) to ``load_records``. Every run must
 - give the same accepted events, problems and warnings when the lines are
   shuffled or split over several files (line numbers and file names aside).
 
-The end-to-end promise (the JSON report of ``check`` is byte-identical under
-shuffling and splitting, one part gzip'd) is tested on a simulated log in
-``tests/test_determinism.py``.
+One end-to-end property runs ``engine.check(..., rejects=...)`` with the
+shipped rules on a small simulated log with generated garbage, repeats and
+clashing ids mixed in: the JSON report and the rejects file must be the same
+under shuffling and splitting (rules are compiled once for all examples;
+``tests/test_determinism.py`` checks a clean log the same way).
 
 Profiles: ``events-ci`` (the default, well under a minute on two cores) and
 ``events-long`` (twenty times the examples), chosen with the environment
@@ -34,18 +36,24 @@ import gzip
 import io
 import json
 import os
+import random
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import engine
+import engine.api
 from engine.errors import SalesmirrorError
 from engine.ingest import LoadResult, load_events, load_records
 from engine.vocab import EVENT_TYPES, ROLES
+from simulator import simulate, write_simulation
 
 for name, scale in (("events-ci", 1), ("events-long", 20)):
     settings.register_profile(
@@ -458,3 +466,68 @@ def test_records_from_memory_never_escape_and_are_order_free(records: list[objec
 
 # ---------------------------------------------------------------------------------------------
 # end to end, with the shipped rules
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    path = tmp_path_factory.mktemp("sim") / "org.jsonl"
+    write_simulation(simulate(managers=2, days=35, seed=8, profiles=["glory-grabber", "cheerleader"]), str(path))
+    return path.read_bytes().splitlines()
+
+
+@pytest.fixture(scope="module")
+def compiled_once() -> Iterator[None]:
+    """Rules compiled once for all examples (check() compiles them on every call)."""
+    real = engine.api.prepare_rules
+    memo: dict[str, Any] = {}
+
+    def prepare(*args: Any, **kwargs: Any) -> Any:
+        key = repr((args, kwargs))
+        if key not in memo:
+            memo[key] = real(*args, **kwargs)
+        return memo[key]
+
+    engine.api.prepare_rules = prepare  # type: ignore[assignment]
+    yield
+    engine.api.prepare_rules = real  # type: ignore[assignment]
+
+
+def _check(paths: list[str], rejects: str) -> tuple[str, list[tuple[str, str]]]:
+    """The JSON report, and the rejects without the places (which move when lines do)."""
+    report = engine.check(paths, rejects=rejects, config=None).to_json()
+    records = [json.loads(line) for line in Path(rejects).read_text(encoding="utf-8").splitlines()]
+    return report, sorted((_ALSO.sub(" (also at …)", r["reason"]), r["raw_b64"]) for r in records)
+
+
+@FEW
+@given(
+    extra=st.lists(jsonl_lines(), max_size=3).map(lambda groups: [x for group in groups for x in group]),
+    repeats=st.lists(st.integers(0, 10**6), max_size=6),
+    changes=st.lists(st.integers(0, 10**6), max_size=4),
+    seed=st.integers(0, 2**32),  # not st.randoms: shuffling thousands of lines would overrun the example's data
+    cuts=st.lists(st.integers(0, 10**4), min_size=1, max_size=3),
+)
+def test_check_report_is_byte_identical_under_shuffling_and_splitting(
+    simulated: list[bytes],
+    compiled_once: None,
+    extra: list[bytes],
+    repeats: list[int],
+    changes: list[int],
+    seed: int,
+    cuts: list[int],
+) -> None:
+    lines = list(simulated) + extra
+    lines += [simulated[n % len(simulated)] for n in repeats]  # the same events again
+    for n in changes:  # an id given to a different event
+        lines.append(simulated[n % len(simulated)].replace(b'"actor":"', b'"actor":"x', 1))
+    with tempfile.TemporaryDirectory() as folder:
+        rejects = os.path.join(folder, "rejects.jsonl")
+        expected = _check([_write(folder, "all.jsonl", b"\n".join(lines) + b"\n")], rejects)
+        shuffled = list(lines)
+        random.Random(seed).shuffle(shuffled)
+        pieces = _parts(shuffled, [cut % (len(lines) + 1) for cut in cuts])
+        paths = [
+            _write(folder, f"p{n}.jsonl" + (".gz" if n % 2 else ""), b"".join(x + b"\n" for x in piece))
+            for n, piece in enumerate(pieces)
+        ]
+        assert _check(paths, rejects) == expected
