@@ -23,6 +23,7 @@ from engine.ingest import LoadResult, load_events, write_rejects
 from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 from engine.lang.plan import CompiledRule
+from engine.report import fairness
 from engine.report.build import build_findings, build_not_assessed, rule_meta
 from engine.report.model import Finding, NotAssessed, Report
 
@@ -87,10 +88,20 @@ def evaluate(
     try:
         findings: list[Finding] = []
         not_assessed: list[NotAssessed] = []
+        missing: list[str] = []  # said once per rule: the log lacks what it needs
         for rule in compiled:
             result = runner.run(rule)
-            findings += build_findings(rule, result.findings, max_evidence=max_evidence, origins=runner.origins)
-            not_assessed += build_not_assessed(rule, result.assessment)
+            if result.missing:
+                entry, warning = fairness.missing_not_assessed(rule, result.missing)
+                not_assessed.append(entry)
+                missing.append(warning)
+                continue
+            findings += build_findings(
+                rule, result.findings, max_evidence=max_evidence, origins=runner.origins, coverage=result.coverage
+            )
+            not_assessed += fairness.merge_not_assessed(
+                build_not_assessed(rule, result.assessment) + fairness.coverage_not_assessed(rule, result.coverage)
+            )
         report = Report(
             findings=findings,
             not_assessed=not_assessed,
@@ -100,7 +111,8 @@ def evaluate(
             rules=[rule_meta(r) for r in compiled],
             managers=runner.managers(),
             span=runner.span(),
-            warnings=list(loaded.warnings) + runner.warnings(),  # then what the backend left out or cut short
+            # then what the backend left out or cut short, and the rules that could not judge anyone
+            warnings=list(loaded.warnings) + runner.warnings() + missing,
             inputs=list(inputs),
         )
     finally:

@@ -111,6 +111,60 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
     },
 }
 
+# The families of the vocabulary (its sections in the contract). Logging of a family
+# starts and stops per team: a coaching tool rolled out mid-quarter, an admin system
+# connected late. A custom type is a family of its own ("type:<name>").
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "roster": ("team_member_added", "team_member_removed", "person_absent"),
+    "selling": (
+        "call_logged",
+        "email_sent",
+        "meeting_held",
+        "deal_created",
+        "deal_stage_changed",
+        "close_date_pushed",
+        "deal_owner_changed",
+        "deal_closed_won",
+        "deal_closed_lost",
+        "quota_result",
+    ),
+    "method": (
+        "one_on_one_held",
+        "call_listened",
+        "ride_along",
+        "coaching_session",
+        "deal_review",
+        "team_meeting",
+        "performance_plan_started",
+    ),
+    "morale": ("team_event", "recognition_given"),
+    "direction": ("activity_mandate_set", "strategy_changed", "kpi_set", "target_assigned"),
+    "admin": ("report_generated", "forecast_updated", "commission_split_adjusted", "deal_allocation_changed"),
+    "communication": ("message_sent", "message_relayed", "forecast_miss_explained"),
+}
+FAMILY_OF: dict[str, str] = {t: family for family, types in FAMILIES.items() for t in types}
+FAMILY_WORDS = {
+    "selling": "selling (calls, emails, meetings, deal changes, quota results)",
+    "method": "coaching (one-on-ones, listened calls, ride-alongs, coaching sessions, deal reviews, team meetings)",
+    "morale": "morale (team events, recognition)",
+    "direction": "direction (activity mandates, strategy changes, KPIs, targets)",
+    "admin": "admin (reports, forecasts, commission splits, deal allocations)",
+    "communication": "communication (messages, relayed messages, forecast-miss explanations)",
+}
+
+
+def family_of(event_type: str) -> str:
+    """The family an event type is logged with (a custom type is its own)."""
+    return FAMILY_OF.get(event_type, f"type:{event_type}")
+
+
+def family_words(family: str) -> str:
+    """A family in words, for findings and not-assessed reasons."""
+    if family.startswith("type:"):
+        return f"'{family[5:]}'"
+    return FAMILY_WORDS.get(family, family)
+
+
 # Envelope fields each roster type needs beyond the common required ones.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "team_member_added": ("manager", "rep"),

@@ -10,7 +10,7 @@ call in ``engine/backends/__init__.py``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,10 @@ class RuleResult:
 
     findings: list[dict[str, Any]]
     assessment: list[dict[str, Any]]
+    # the needed type sets the whole log holds none of (the rule then did not run)
+    missing: list[list[str]] = field(default_factory=list)
+    # per manager: led_from, logged_from where the rule's data started late (engine.lang.coverage)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Backend(Protocol):
@@ -68,7 +72,8 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-BackendFactory = Callable[["pa.Table"], Backend]
+BackendFactory = Callable[..., Backend]
+"""Called with the loaded events (an Arrow table) and ``infer_absence_days`` (engine.lang.setup)."""
 
 BACKENDS: Registry[BackendFactory] = Registry("engine")
 

@@ -20,7 +20,15 @@ from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
-from engine.lang.setup import OUTLIERS, OUTLIERS_LISTED, SETUP_SCRATCH, outlier_warnings, setup_plan
+from engine.lang.coverage import presence_query
+from engine.lang.setup import (
+    INFER_ABSENCE_DAYS,
+    OUTLIERS,
+    OUTLIERS_LISTED,
+    SETUP_SCRATCH,
+    outlier_warnings,
+    setup_plan,
+)
 from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SPAN
 
 
@@ -30,7 +38,9 @@ class DuckDBBackend:
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, events: pa.Table, *, threads: int | None = None) -> None:
+    def __init__(
+        self, events: pa.Table, *, threads: int | None = None, infer_absence_days: float = INFER_ABSENCE_DAYS
+    ) -> None:
         self.con = duckdb.connect(database=":memory:")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
@@ -39,7 +49,7 @@ class DuckDBBackend:
         self.con.register(RAW, events)
         self._notes: list[str] = []  # where rules run so far used a cut-off, in words
         try:
-            for table, plan in setup_plan():
+            for table, plan in setup_plan(infer_absence_days):
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(dialect=self.dialect)}")
             for table in SETUP_SCRATCH:
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -83,14 +93,20 @@ class DuckDBBackend:
 
     def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
         """Materialise each stage (recording it for clean-up), then fetch the results."""
+        if rule.needs:  # a log with none of a needed set of types: the rule cannot judge anyone
+            present = self._fetch(presence_query(rule.needs).sql(dialect=self.dialect))[0]
+            missing = [types for index, types in enumerate(rule.needs) if not present[f"n{index}"]]
+            if missing:
+                return RuleResult([], [], missing=missing)
         for name, stage in rule.stages:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.sql(dialect=self.dialect)}")
             names.append(name)
         assert rule.findings is not None
         findings = self._fetch(rule.findings.sql(dialect=self.dialect))
         assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
+        coverage = self._fetch(rule.coverage.sql(dialect=self.dialect)) if rule.coverage is not None else []
         self._note_cut_offs(rule)
-        return RuleResult(findings, assessment)
+        return RuleResult(findings, assessment, coverage=coverage)
 
     def _note_cut_offs(self, rule: CompiledRule) -> None:
         """Word each cut-off the rule's plan applied to some event (engine.lang.derive.Note)."""

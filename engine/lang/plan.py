@@ -43,6 +43,15 @@ class CompiledRule:
     prefix: str = ""
     severity_override: str | None = None
     group_fields: list[str] = field(default_factory=list)  # as written: manager, rep, attrs.period
+    # data coverage (engine.lang.coverage): the type sets the log must hold, the families a
+    # team must log, and per manager the date logging started where it clipped their time
+    needs: list[list[str]] = field(default_factory=list)
+    logged_families: list[str] = field(default_factory=list)
+    coverage: exp.Expr | None = None
+    away: bool = False  # gaps and expected counts leave out days the rep or manager was away
+    merged: str | None = None  # how events of one decision were merged, in words
+    team: bool = False  # findings are team-level: one per manager, listing the reps (engine.lang.team)
+    rep_metrics: list[str] = field(default_factory=list)  # a team finding's per-rep metrics
 
     @property
     def id(self) -> str:

@@ -32,14 +32,37 @@ from typing import Any
 from sqlglot import exp
 
 from engine.ingest import EVENT_SCHEMA
-from engine.lang.sqlplan import EVENTS, RAW, SCOPES_MANAGER, SCOPES_PAIR, SPAN, parse
+from engine.lang.sqlplan import (
+    AWAY,
+    AWAY_MANAGER,
+    AWAY_PAIR,
+    EVENTS,
+    LOGGED,
+    RAW,
+    SCOPES_MANAGER,
+    SCOPES_PAIR,
+    SPAN,
+    TYPES,
+    parse,
+    seconds_between,
+)
+from engine.vocab import FAMILIES
 
-SETUP_SCRATCH = ("sm_days", "sm_clusters", "sm_main", "sm_roster_ev", "sm_roster_raw")  # only while setting up
+SETUP_SCRATCH = (
+    "sm_days",
+    "sm_clusters",
+    "sm_main",
+    "sm_roster_ev",
+    "sm_roster_raw",
+    "sm_away_raw",
+)  # only while setting up
 OUTLIERS = "sm_outliers"  # id, ts, file, line of each non-roster event outside the span
 OUTLIER_GAP_DAYS = 366  # this long without an event cuts the log into clusters
 MAX_SPAN_YEARS = 100
 MAX_SPAN_DAYS = 36525  # the longest span: MAX_SPAN_YEARS of 365.25 days
 ROSTER_TYPES = "('team_member_added', 'team_member_removed')"
+NOT_ACTIVITY = "('team_member_added', 'team_member_removed', 'person_absent')"  # not a sign of being at work
+INFER_ABSENCE_DAYS = 14.0  # a person with no events at all for this long is taken to be away
 # The first and last instants the contract's timestamps (years 1 to 9999) can hold.
 _EARLIEST = "CAST('0001-01-01' AS TIMESTAMP)"  # a removal with no add before it: led since the start
 _OPEN_END = "CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)"  # an add with no removal after it: still leading
@@ -62,7 +85,101 @@ def _merge_overlaps(table: str, keys: str, start: str, stop: str, tie: str) -> s
     )
 
 
-def setup_plan() -> list[tuple[str, exp.Expr]]:
+def _family_case(column: str) -> str:
+    """SQL naming the family of an event type (engine.vocab.FAMILIES); a custom type is its own."""
+    whens = " ".join(
+        f"WHEN {column} IN ({', '.join(repr(t) for t in types)}) THEN '{family}'" for family, types in FAMILIES.items()
+    )
+    return f"CASE {whens} ELSE CONCAT('type:', {column}) END"
+
+
+def _away_steps(infer_absence_days: float) -> list[tuple[str, str]]:
+    """Who was away when: recorded (``person_absent``) and inferred (no events at all for a while).
+
+    A recorded absence covers its ``from`` to ``to`` days, both included. An
+    inferred one is a stretch of at least ``infer_absence_days`` in which a
+    person of the roster is neither the actor nor the rep of any event (the start
+    and end of each of their stints on the roster, clipped to the log, count as
+    edges); 0 turns inference off. Overlapping stretches
+    of a person are merged, then joined per led pair (the rep or the manager
+    away) and per manager.
+    """
+    day_from = "TRY_CAST(TRY_CAST(json_extract_string(attrs, '$.from') AS DATE) AS TIMESTAMP)"
+    day_to = "TRY_CAST(TRY_CAST(json_extract_string(attrs, '$.to') AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY"
+    recorded = (
+        "SELECT x.person, GREATEST(x.a_start, sp.span_start) AS a_start, LEAST(x.a_end, sp.span_end) AS a_end, "
+        f"'recorded' AS how FROM (SELECT actor AS person, {day_from} AS a_start, {day_to} AS a_end "
+        f"FROM {EVENTS} WHERE type = 'person_absent') x CROSS JOIN {SPAN} sp "
+        "WHERE x.a_start IS NOT NULL AND x.a_end IS NOT NULL AND GREATEST(x.a_start, sp.span_start) < "
+        "LEAST(x.a_end, sp.span_end)"
+    )
+    parts = [recorded]
+    if infer_absence_days > 0:
+        # reps only: sellers log their work, while a manager's own actions are sparse in most
+        # CRMs (and a manager who does nothing must not be taken to be away)
+        people = "SELECT DISTINCT person FROM sm_lookup WHERE role = 'rep'"
+        points = (
+            f"SELECT e.actor AS person, e.ts FROM {EVENTS} e WHERE e.type NOT IN {NOT_ACTIVITY} "
+            f"AND e.actor IN ({people}) "
+            f"UNION ALL SELECT e.rep, e.ts FROM {EVENTS} e WHERE e.type NOT IN {NOT_ACTIVITY} AND e.rep IS NOT NULL "
+            f"AND e.rep <> e.actor AND e.rep IN ({people}) "
+            # the edges of each stint (clipped to the log): away from the start or until the end
+            f"UNION ALL SELECT l.person, GREATEST(l.r_start, sp.span_start) FROM sm_lookup l CROSS JOIN {SPAN} sp "
+            "WHERE sp.span_start IS NOT NULL AND l.role = 'rep' "
+            f"UNION ALL SELECT l.person, LEAST(l.r_stop, sp.span_end) FROM sm_lookup l CROSS JOIN {SPAN} sp "
+            "WHERE sp.span_start IS NOT NULL AND l.role = 'rep'"
+        )
+        stretches = (
+            "SELECT person, ts AS a_start, LEAD(ts) OVER (PARTITION BY person ORDER BY ts) AS a_end "
+            f"FROM ({points}) q"
+        )
+        parts.append(
+            f"SELECT person, a_start, a_end, 'inferred' AS how FROM ({stretches}) s WHERE a_end IS NOT NULL "
+            f"AND {seconds_between('a_start', 'a_end')} >= {float(infer_absence_days) * 86400}"
+        )
+    merged = (
+        "SELECT person, MIN(a_start) AS a_start, MAX(a_end) AS a_end, MAX(how) AS how FROM ("
+        + _merge_overlaps("sm_away_raw", "person", "a_start", "a_end", "a_end, how")
+        + ") g GROUP BY person, grp"
+    )
+    pairs = (
+        "SELECT p.manager, p.rep, a.a_start, a.a_end, a.how FROM "
+        f"(SELECT DISTINCT manager, rep FROM {SCOPES_PAIR}) p JOIN {AWAY} a ON a.person = p.rep OR a.person = p.manager"
+    )
+    pair_merged = (
+        "SELECT manager, rep, MIN(a_start) AS a_start, MAX(a_end) AS a_end, MAX(how) AS how FROM ("
+        + _merge_overlaps(f"({pairs})", "manager, rep", "a_start", "a_end", "a_end, how")
+        + ") g GROUP BY manager, rep, grp"
+    )
+    return [
+        ("sm_away_raw", " UNION ALL ".join(parts)),
+        (AWAY, merged),
+        (AWAY_PAIR, pair_merged),
+        (
+            AWAY_MANAGER,
+            f"SELECT person AS manager, a_start, a_end, how FROM {AWAY} "
+            f"WHERE person IN (SELECT manager FROM {SCOPES_MANAGER})",
+        ),
+    ]
+
+
+def _logged_steps() -> list[tuple[str, str]]:
+    """When each family of events is logged, per team (manager) and for the whole log (manager NULL)."""
+    fam = _family_case("type")
+    rows = f"SELECT manager, ts, {fam} AS family FROM {EVENTS} WHERE type NOT IN {ROSTER_TYPES}"
+    return [
+        (
+            LOGGED,
+            "SELECT manager, family, MIN(ts) AS l_start, MAX(ts) AS l_end, COUNT(*) AS events "
+            f"FROM ({rows}) r WHERE manager IS NOT NULL GROUP BY manager, family "
+            "UNION ALL SELECT CAST(NULL AS VARCHAR) AS manager, family, MIN(ts), MAX(ts), COUNT(*) "
+            f"FROM ({rows}) r GROUP BY family",
+        ),
+        (TYPES, f"SELECT type, COUNT(*) AS events FROM {EVENTS} GROUP BY type"),
+    ]
+
+
+def setup_plan(infer_absence_days: float = INFER_ABSENCE_DAYS) -> list[tuple[str, exp.Expr]]:
     """(table, query) pairs to materialise in order before any rule runs."""
     columns = list(EVENT_SCHEMA.names)
     resolved_cols = ", ".join(
@@ -184,6 +301,7 @@ def setup_plan() -> list[tuple[str, exp.Expr]]:
             f"WHERE e.manager IS NOT NULL AND sp.span_start IS NOT NULL AND e.manager NOT IN (SELECT manager FROM {SCOPES_PAIR})",
         ),
     ]
+    steps += _away_steps(infer_absence_days) + _logged_steps()
     return [(table, parse(sql)) for table, sql in steps]
 
 

@@ -21,6 +21,11 @@ SPAN = "sm_span"  # one row: span_start, span_end (whole days covering the log)
 SCOPES_MANAGER = "sm_scopes_m"  # manager, s_start, s_end: the periods each manager led anyone
 SCOPES_PAIR = "sm_scopes_p"  # manager, rep, s_start, s_end, start_id, end_id: who led whom when
 RAW = "sm_raw"  # the loaded events as the backend received them (setup input only)
+AWAY = "sm_away"  # person, a_start, a_end, how: days a person was away (recorded or inferred), merged
+AWAY_PAIR = "sm_away_p"  # manager, rep, a_start, a_end: the rep or their manager away
+AWAY_MANAGER = "sm_away_m"  # manager, a_start, a_end: the manager away
+TYPES = "sm_types"  # type, events: the event types the log holds
+LOGGED = "sm_logged"  # manager (NULL: the whole log), family, l_start, l_end, events: when a family is logged
 
 # Names a plan gives its own columns, where user-given names (metrics, ratio parts,
 # the concurrency measure, derived values) stand beside them: the qualifying rows and

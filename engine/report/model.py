@@ -46,6 +46,8 @@ class Finding:
     sources: dict[str, Any] = field(default_factory=dict)  # evidence id -> its source record
     origins: dict[str, str] = field(default_factory=dict)  # evidence id -> "file:line"
     group: dict[str, Any] = field(default_factory=dict)  # other group_by keys, e.g. attrs.period
+    reps: list[dict[str, Any]] = field(default_factory=list)  # a team finding's reps (engine.lang.team)
+    notes: list[str] = field(default_factory=list)  # what was left out or lowered, and why (engine.report.fairness)
 
     def sort_key(self) -> tuple[Any, ...]:
         extra = tuple(str(v) for _, v in sorted(self.group.items()))
@@ -70,7 +72,10 @@ class Finding:
             "evidence_total": self.evidence_total,
             "sources": self.sources,
             "group": self.group,
+            "notes": self.notes,
         }
+        if self.reps:
+            out["reps"] = self.reps
         if with_origins:
             out["origins"] = self.origins
         return out
@@ -81,13 +86,13 @@ class NotAssessed:
     """A manager a rule could not judge (fairly) for some or all of their windows."""
 
     rule: str
-    manager: str
+    manager: str | None  # None: the rule could not judge anyone (said once)
     windows: int
     not_assessed: int
     reason: str
 
     def sort_key(self) -> tuple[str, str]:
-        return (self.manager, self.rule)
+        return (self.manager or "", self.rule)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,19 +9,22 @@ from sqlglot import exp
 
 from engine.lang.kinds.base import Kind
 from engine.lang.parts import Base, shape_error
-from engine.lang.sqlplan import SCOPES_PAIR, cols, parse, seconds_between
+from engine.lang.sqlplan import AWAY_MANAGER, AWAY_PAIR, cols, join_on, parse, seconds_between
 from engine.lang.windows import assessment
 
 if TYPE_CHECKING:
     from engine.lang.compiler import RuleCompiler
     from engine.lang.plan import CompiledRule
 
-METRICS = ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
+METRICS = ["longest_gap_days", "gaps_over", "contacts", "scope_days", "away_days"]
 
 
 class AbsenceLogic(Base):
     kind: Literal["absence"]
     max_gap: str = Field(description="Longest tolerated gap without a qualifying event.")
+
+    def zero_conditions(self) -> list[dict[str, Any]] | None:
+        return [self.where]
 
     @model_validator(mode="after")
     def _combinations(self) -> AbsenceLogic:
@@ -44,8 +47,9 @@ def compile_absence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
     )
     p, g = rc.prefix, rc.group
     out.stages.append((f"{p}q", q))
-    start_id = "s.start_id" if scope == SCOPES_PAIR else "CAST(NULL AS VARCHAR)"
-    end_id = "s.end_id" if scope == SCOPES_PAIR else "CAST(NULL AS VARCHAR)"
+    by_rep = not set(g) <= {"manager"}  # pair scopes carry the roster events that open and close them
+    start_id = "s.start_id" if by_rep else "CAST(NULL AS VARCHAR)"
+    end_id = "s.end_id" if by_rep else "CAST(NULL AS VARCHAR)"
     # Points in time per led period: its start (o=0), every contact (o=1), its end (o=2).
     points = (
         f"SELECT {cols(g, 'q')}, q.s_start, q.s_end, q.ts AS t, 1 AS o, q.id AS pid FROM {p}q q "
@@ -56,19 +60,36 @@ def compile_absence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
         f"SELECT *, LEAD(t) OVER sm_o AS t_next, LEAD(pid) OVER sm_o AS pid_next FROM ({points}) x "
         f"WINDOW sm_o AS (PARTITION BY {cols(g)}, s_start ORDER BY t, o, pid)"
     )
-    gap = seconds_between("t", "t_next")
-    led = seconds_between("s_start", "s_end")
+    # Days the rep or the manager was away (recorded, or no events at all) are no one's gap.
+    manager_only = set(g) <= {"manager"}
+    away_table = AWAY_MANAGER if manager_only else AWAY_PAIR
+    away_on = "a.manager = y.manager" + ("" if manager_only else " AND a.rep = y.rep")
+    overlap = seconds_between("GREATEST(y.t, a.a_start)", "LEAST(y.t_next, a.a_end)")
+    keys = f"{cols(g, 'y')}, y.s_start, y.t, y.o, COALESCE(y.pid, '')"
+    away = (
+        f"SELECT {cols(g, 'y')}, y.s_start, y.t, y.o, COALESCE(y.pid, '') AS pk, SUM({overlap}) AS away_s "
+        f"FROM ({gaps}) y JOIN {away_table} a ON {away_on} AND a.a_start < y.t_next AND a.a_end > y.t "
+        f"WHERE y.t_next IS NOT NULL GROUP BY {keys}"
+    )
+    with_away = (
+        f"SELECT y.*, COALESCE(w.away_s, 0) AS away_s FROM ({gaps}) y LEFT JOIN ({away}) w "
+        f"ON {join_on(g, 'w', 'y')} AND w.s_start = y.s_start AND w.t = y.t AND w.o = y.o "
+        "AND w.pk = COALESCE(y.pid, '')"
+    )
+    gap = f"({seconds_between('t', 't_next')} - away_s)"
     per = (
         f"SELECT *, {gap} AS gap_s, "
         f"ROW_NUMBER() OVER (PARTITION BY {cols(g)}, s_start ORDER BY {gap} DESC, t) AS sm_rank, "
         f"SUM(CASE WHEN {gap} >= {max_gap} THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS gaps_over, "
-        f"SUM(CASE WHEN o = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS contacts "
-        f"FROM ({gaps}) y WHERE t_next IS NOT NULL"
+        f"SUM(CASE WHEN o = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY {cols(g)}, s_start) AS contacts, "
+        f"SUM({gap}) OVER (PARTITION BY {cols(g)}, s_start) AS present_s "
+        f"FROM ({with_away}) y WHERE t_next IS NOT NULL"
     )
+    led = seconds_between("s_start", "s_end")
     scored = (
-        f"SELECT *, gap_s / 86400 AS longest_gap_days, {led} / 86400 AS scope_days, "
-        f"{led} >= {max_gap} AS sm_covered, TRUE AS sm_supported, "
-        f"gap_s >= {max_gap} AND {led} >= {max_gap} AS sm_fire "
+        f"SELECT *, gap_s / 86400 AS longest_gap_days, away_s / 86400 AS away_days, {led} / 86400 AS scope_days, "
+        f"present_s >= {max_gap} AS sm_covered, TRUE AS sm_supported, "
+        f"gap_s >= {max_gap} AND present_s >= {max_gap} AS sm_fire "
         f"FROM ({per}) z WHERE sm_rank = 1"
     )
     out.stages.append((f"{p}w", parse(scored)))
@@ -83,6 +104,7 @@ def compile_absence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
         f"{', '.join(METRICS)}, {evidence} AS evidence FROM {p}w WHERE sm_fire ORDER BY {cols(g)}, t"
     )
     out.assessment = assessment(p, unsupported="0")
+    out.away = True
 
 
 KIND: Kind = Kind("absence", AbsenceLogic, compile_absence)

@@ -32,6 +32,10 @@ class ThresholdLogic(Base):
     min_events: Count = 0
     also: list[Also] = []
 
+    def zero_conditions(self) -> list[dict[str, Any]] | None:
+        # "at least N": a team that logs none of these events would fail it with no evidence
+        return [self.where] if self.op in ("lt", "lte") else None
+
     @model_validator(mode="after")
     def _distinct_needs_fixed_windows(self) -> ThresholdLogic:
         if self.window_mode == "sliding" and self.metric.aggregate == "distinct":
@@ -47,6 +51,9 @@ class RatioLogic(Base):
     value: Number
     min_numerator: Count = 1
     min_denominator: Count = 1
+
+    # (no zero_conditions: a ratio over an empty denominator is below its minimum data, never
+    # a finding; a denominator logged for part of a window is a known limit, see docs/FAIRNESS.md)
 
 
 ROWS = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
@@ -66,7 +73,7 @@ def compile_ratio(rc: RuleCompiler, logic: RatioLogic, out: CompiledRule) -> Non
         return compile_condition(where, rc.context(), loc + (which, "where"), types_in(where) or types)
 
     num, den = part("numerator"), part("denominator")
-    rows = rc.unless(logic, rc.filtered(logic.where, loc + ("where",)))
+    rows = rc.unless(logic, rc.decisions(logic, rc.filtered(logic.where, loc + ("where",)), loc))
     # flag each row once, here, where the event's columns are unambiguous
     rows = parse(
         "SELECT r.*, CASE WHEN :num THEN 1 ELSE 0 END AS sm_num, CASE WHEN :den THEN 1 ELSE 0 END AS sm_den "
@@ -113,7 +120,7 @@ def compile_counted(rc: RuleCompiler, logic: MatchLogic | ThresholdLogic, out: C
     metrics: Metrics = []
     named: list[tuple[str, tuple[Any, ...]]] = [("count", loc)]  # every metric name and where it is written
     gates: list[str] = []  # unmet: assessed, and the pattern is not there
-    rows = rc.unless(logic, rc.filtered(logic.where, loc + ("where",)))
+    rows = rc.unless(logic, rc.decisions(logic, rc.filtered(logic.where, loc + ("where",)), loc))
     if isinstance(logic, ThresholdLogic):
         how, value_sql, name = rc.metric_value(logic.metric, loc + ("metric",), types)
         if name != "count":

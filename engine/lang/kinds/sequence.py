@@ -36,6 +36,10 @@ class SequenceLogic(Base):
     op: Op = "gte"
     value: Number = 1
 
+    def zero_conditions(self) -> list[dict[str, Any]] | None:
+        # with absent, a second step nobody logs is "missing" after every first step
+        return [{"all": [self.where, self.then.where]}] if self.absent else None
+
     @model_validator(mode="after")
     def _combinations(self) -> SequenceLogic:
         self.no_unless("sequence rules use 'without'")
@@ -115,8 +119,8 @@ def _unanswered_rows(rc: RuleCompiler, logic: SequenceLogic, holes: dict[str, ex
 def compile_sequence(rc: RuleCompiler, logic: Any, out: CompiledRule) -> None:
     assert isinstance(logic, SequenceLogic)
     loc = ("logic",)
-    a = rc.step(logic.where, logic.first.where, loc + ("first", "where"))
-    b = rc.step(logic.where, logic.then.where, loc + ("then", "where"))
+    a = rc.decisions(logic, rc.step(logic.where, logic.first.where, loc + ("first", "where")), loc)
+    b = rc.decisions(logic, rc.step(logic.where, logic.then.where, loc + ("then", "where")), loc)
     within = interval(rc.duration(logic.within, loc + ("within",)))
     joins = [rc.same_keys(logic.same, "a", "b", loc + ("same",), (logic.first.where, logic.then.where))]
     joins += _pairs(rc, logic)

@@ -1,0 +1,191 @@
+"""Data coverage: judge a team only for the time its log holds what a rule counts.
+
+Missing data is not zero behaviour. For a rule where zero qualifying events
+would themselves make a finding ("at least N" thresholds, gaps, ratios,
+an answer that never follows), the compiler
+
+- names the event types the rule needs (:func:`condition_types`, macros and
+  lists followed); when the whole log holds none of a needed set, the rule is
+  not assessed for anyone, and the report says so once (``CompiledRule.needs``);
+- clips every led period of a team to when the team logs the families of
+  those types (``engine.vocab.FAMILIES``): from the team's first event of the
+  family, or, for a team with none at all, the first in the whole log. A first
+  event within :data:`LOGGING_GRACE_DAYS` of the led period's start counts as
+  logged from the start (a team's first one-on-one of a quarter is rarely on
+  its first morning). With several families, the latest start applies: a ratio
+  of admin to coaching means nothing until both are logged.
+
+The clipped periods are the rule's scope table (``<prefix>scope``), so every
+kind's windows, gaps and counts start there; the days before are reported per
+manager as not assessed, with the date logging started.
+
+Only starts are used. A team whose events of a family stop is indistinguishable
+from a manager who stopped the practice, which is what the rules look for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from engine.lang.sqlplan import (
+    AWAY_MANAGER,
+    AWAY_PAIR,
+    LOGGED,
+    SCOPES_MANAGER,
+    SCOPES_PAIR,
+    TYPES,
+    cols,
+    join_on,
+    parse,
+    seconds_between,
+)
+from engine.vocab import family_of
+
+if TYPE_CHECKING:
+    from engine.lang.compiler import RuleCompiler
+    from engine.lang.plan import CompiledRule
+
+LOGGING_GRACE_DAYS = 14.0  # a family first logged this soon after a led period starts is logged from its start
+
+
+def condition_types(condition: Any, macros: dict[str, Any], lists: dict[str, list[Any]], depth: int = 0) -> set[str] | None:
+    """The event types a condition can match (None when it does not restrict the type).
+
+    Follows ``use`` macros, ``@lists``, ``all`` (the narrowest restriction) and
+    ``any`` (the union, when every branch restricts). ``not`` restricts nothing.
+    """
+    if not isinstance(condition, dict) or depth > 32:
+        return None
+    found: list[set[str]] = []
+    for key, value in condition.items():
+        if key == "type":
+            types = _type_values(value, lists)
+            if types is not None:
+                found.append(types)
+        elif key == "all" and isinstance(value, list):
+            inner = [condition_types(c, macros, lists, depth + 1) for c in value]
+            found += [t for t in inner if t is not None]
+        elif key == "any" and isinstance(value, list):
+            inner = [condition_types(c, macros, lists, depth + 1) for c in value]
+            if inner and all(t is not None for t in inner):
+                found.append(set().union(*[t for t in inner if t is not None]))
+        elif key == "use":
+            for name in value if isinstance(value, list) else [value]:
+                if isinstance(name, str) and name in macros:
+                    inner_types = condition_types(macros[name][0], macros, lists, depth + 1)
+                    if inner_types is not None:
+                        found.append(inner_types)
+    if not found:
+        return None
+    result = found[0]
+    for other in found[1:]:
+        result = result & other
+    return result
+
+
+def _type_values(value: Any, lists: dict[str, list[Any]]) -> set[str] | None:
+    if isinstance(value, dict):
+        value = value.get("in", value.get("eq"))
+    if isinstance(value, str) and value.startswith("@"):
+        value = lists.get(value[1:])
+    if isinstance(value, str) and not value.startswith("$"):
+        return {value}
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return set(value)
+    return None
+
+
+def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
+    """Clip the rule's scopes to when each team logs what it needs; record what it needs."""
+    logic = rc.rule.logic
+    conditions = logic.zero_conditions()
+    if logic.coverage == "off" or not conditions:
+        return
+    needs: list[list[str]] = []
+    for condition in conditions:
+        types = condition_types(condition, rc.ruleset.macros, rc.ruleset.lists)
+        if types:
+            needs.append(sorted(types))
+    if not needs:
+        return
+    base = rc.scope_table()
+    families = sorted({family_of(t) for types in needs for t in types})
+    if base is None:  # groups that do not follow the roster (deal, attrs.x): not clipped
+        out.needs = needs
+        return
+    out.needs = needs
+    out.logged_families = families
+    p = rc.prefix
+    listed = ", ".join(f"'{f}'" for f in families)
+    grace = LOGGING_GRACE_DAYS * 86400
+    # per manager and family: the team's first event of it, else the whole log's first
+    starts = (
+        "SELECT m.manager, o.family, COALESCE(t.l_start, o.l_start) AS l_start "
+        f"FROM (SELECT DISTINCT manager FROM {base}) m "
+        f"CROSS JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
+        f"LEFT JOIN (SELECT manager, family, l_start FROM {LOGGED} WHERE manager IS NOT NULL AND family IN ({listed})) t "
+        "ON t.manager = m.manager AND t.family = o.family"
+    )
+    out.stages.append((f"{p}cov", parse(f"SELECT manager, MAX(l_start) AS logged_from FROM ({starts}) x GROUP BY manager")))
+    clipped_start = (
+        f"CASE WHEN c.logged_from IS NOT NULL AND {seconds_between('s.s_start', 'c.logged_from')} > {grace} "
+        "THEN c.logged_from ELSE s.s_start END"
+    )
+    columns = "s.manager, s.rep, " if base == SCOPES_PAIR else "s.manager, "
+    extra = ", s.start_id, s.end_id" if base == SCOPES_PAIR else ""
+    if base == SCOPES_PAIR:
+        # the gap from a clipped start is not the roster's: no roster event cites it
+        extra = f", CASE WHEN {clipped_start} = s.s_start THEN s.start_id END AS start_id, s.end_id"
+    clipped = (
+        f"SELECT {columns}{clipped_start} AS s_start, s.s_end, s.s_start AS led_from{extra} "
+        f"FROM {base} s LEFT JOIN {p}cov c ON c.manager = s.manager WHERE {clipped_start} < s.s_end"
+    )
+    out.stages.append((f"{p}scope", parse(clipped)))
+    rc.scope_override = f"{p}scope"
+    out.coverage = parse(
+        "SELECT s.manager, MIN(s.s_start) AS led_from, MAX(c.logged_from) AS logged_from FROM "
+        f"(SELECT DISTINCT manager, s_start, s_end FROM {base if base != SCOPES_PAIR else SCOPES_MANAGER}) s "
+        f"JOIN {p}cov c ON c.manager = s.manager WHERE {seconds_between('s.s_start', 'c.logged_from')} > {grace} "
+        "GROUP BY s.manager"
+    )
+
+
+def presence_query(needs: list[list[str]]) -> exp.Expr:
+    """One row: for each needed set of types, whether the whole log holds any of them (n0, n1, ...)."""
+    parts = []
+    for index, types in enumerate(needs):
+        listed = ", ".join("'" + t.replace("'", "''") + "'" for t in types)
+        parts.append(f"(SELECT COUNT(*) FROM {TYPES} WHERE type IN ({listed})) > 0 AS n{index}")
+    return parse("SELECT " + ", ".join(parts))
+
+
+def away_adjusted(rc: RuleCompiler, out: CompiledRule, win_sql: str) -> str:
+    """Calendar windows with the days the manager (or, per rep, the rep or manager) was away left out.
+
+    A window's coverage is the share of its calendar period that was led; the
+    days away come off it, so a month mostly spent on leave is not assessed,
+    and an "at least N" threshold pro-rated by coverage expects less.
+    """
+    g = rc.group
+    if set(g) <= {"manager"}:
+        table, on = AWAY_MANAGER, "a.manager = w.manager"
+    elif set(g) == {"manager", "rep"}:
+        table, on = AWAY_PAIR, "a.manager = w.manager AND a.rep = w.rep"
+    else:
+        return win_sql
+    out.away = True
+    overlap = seconds_between("GREATEST(w.w_start, a.a_start)", "LEAST(w.w_end, a.a_end)")
+    keys = f"{cols(g, 'w')}, w.s_start, w.w_start"
+    away = (
+        f"SELECT {keys}, SUM({overlap}) AS away_s FROM ({win_sql}) w JOIN {table} a ON {on} "
+        f"AND a.a_start < w.w_end AND a.a_end > w.w_start GROUP BY {keys}"
+    )
+    led = seconds_between("w.w_start", "w.w_end")
+    return (
+        f"SELECT {cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, "
+        f"w.coverage * (1 - COALESCE(x.away_s, 0) / {led}) AS coverage, COALESCE(x.away_s, 0) / 86400 AS away_days "
+        f"FROM ({win_sql}) w LEFT JOIN ({away}) x ON {join_on(g, 'x', 'w')} AND x.s_start = w.s_start "
+        "AND x.w_start = w.w_start"
+    )
