@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.registry import Registry
 
 if TYPE_CHECKING:
-    import pyarrow as pa
 
     from engine.lang.plan import CompiledRule
 

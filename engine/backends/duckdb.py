@@ -18,9 +18,9 @@ import pyarrow as pa
 
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
+from engine.lang.coverage import presence_query
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
-from engine.lang.coverage import presence_query
 from engine.lang.setup import (
     INFER_ABSENCE_DAYS,
     OUTLIERS,

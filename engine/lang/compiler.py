@@ -13,6 +13,7 @@ in ``engine.lang.windows``.
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 from typing import Any
 
 from sqlglot import exp
@@ -28,10 +29,11 @@ from engine.lang.conditions import (
     field_expr,
     types_in,
 )
+from engine.lang.coverage import plan_coverage
 from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
-from engine.lang.params import coerce, number_problem, parse_duration
-from engine.lang.parts import METRIC_AGGREGATES, Base, Metric, Window
+from engine.lang.params import coerce, format_duration, number_problem, parse_duration
+from engine.lang.parts import METRIC_AGGREGATES, Base, Merge, Metric, Window
 from engine.lang.plan import CompiledRule, WindowPlan
 from engine.lang.sqlplan import (
     EVENTS,
@@ -43,11 +45,12 @@ from engine.lang.sqlplan import (
     quoted,
     reserved_name,
 )
+from engine.lang.team import plan_team
 from engine.lang.templates import placeholders, template_problems
 
-COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows", "when")
+COMMON_NAMES = ("manager", "rep", "deal", "threshold", "window_days", "windows", "when", "reps")
 TEMPLATE_NAMES = ("metric", "window_start", "window_end")  # filled in for every finding
-TEXT_NAMES = ("manager", "rep", "deal", "when", "window_start", "window_end")  # the rest are numbers
+TEXT_NAMES = ("manager", "rep", "deal", "when", "window_start", "window_end", "reps")  # the rest are numbers
 
 
 class RuleCompiler:
@@ -71,6 +74,7 @@ class RuleCompiler:
         self.overridden: set[str] = set()  # parameters the config or --set gave a value
         self.params = self._params(overrides)
         self.prefix = f"sm_r{index}_"
+        self.scope_override: str | None = None  # the rule's own clipped scopes (engine.lang.coverage)
 
     # -- problems and values ------------------------------------------------------------------
     def report(self, loc: tuple[Any, ...], message: str, key: bool = False) -> None:
@@ -188,7 +192,14 @@ class RuleCompiler:
             prefix=self.prefix,
         )
         try:
+            plan_coverage(self, compiled)
             KINDS[logic.kind].compile(self, logic, compiled)
+            if logic.team is not None:
+                plan_team(self, logic.team, compiled)
+            if logic.merge is not None:
+                within = logic.merge.within
+                seconds = self.duration(within, ("logic", "merge", "within")) if within is not None else 0.0
+                compiled.merged = merge_words(logic.merge, seconds)
         except CompileProblems as exc:
             self.problems.extend(exc.problems)
         self._check_templates(compiled)
@@ -203,11 +214,21 @@ class RuleCompiler:
     def _window(self, spec: Any) -> WindowPlan:
         if not isinstance(spec, Window):
             return WindowPlan("whole")
+        loc = ("logic", "window")
         if spec.mode == "whole":
-            return WindowPlan("whole", min_days=spec.min_days)
+            return WindowPlan("whole", min_days=self._bounded(spec.min_days, loc + ("min_days",), 36525))
         if spec.mode == "sliding":
-            return WindowPlan("sliding", seconds=self.duration(spec.sliding, ("logic", "window", "sliding")))
-        return WindowPlan("calendar", unit=str(spec.calendar), min_coverage=spec.min_coverage, prorate=spec.prorate)
+            return WindowPlan("sliding", seconds=self.duration(spec.sliding, loc + ("sliding",)))
+        coverage = self._bounded(spec.min_coverage, loc + ("min_coverage",), 1)
+        return WindowPlan("calendar", unit=str(spec.calendar), min_coverage=coverage, prorate=spec.prorate)
+
+    def _bounded(self, value: Any, loc: tuple[Any, ...], top: float) -> float:
+        """A window minimum (a number or $param) that must lie between 0 and ``top``."""
+        number = self.number(value, loc)
+        if not 0 <= number <= top:
+            self.report(loc, f"{loc[-1]} must be between 0 and {top:g}, got {number:g}")
+            return 0.0
+        return number
 
     def check_names(self, named: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Metric names (with where each is written) must differ from each other, the group columns and
@@ -245,7 +266,12 @@ class RuleCompiler:
         return [*EVENT_SCHEMA.names, "rep_on_team"]
 
     def scope_table(self) -> str | None:
-        """The roster scope the group follows: per manager, per (manager, rep), or none."""
+        """The roster scope the group follows: per manager, per (manager, rep), or none.
+
+        With data coverage, the rule's own copy of it, clipped to when each team logs what it needs.
+        """
+        if self.scope_override is not None:
+            return self.scope_override
         if set(self.group) <= {"manager"}:
             return SCOPES_MANAGER
         if set(self.group) <= {"manager", "rep"}:
@@ -279,6 +305,44 @@ class RuleCompiler:
             if a and b:
                 keys.append(exp.EQ(this=a[0], expression=b[0]))
         return exp.and_(*keys) if keys else exp.true()
+
+    def decisions(self, logic: Base, rows: exp.Expr, loc: tuple[Any, ...]) -> exp.Expr:
+        """With ``merge``: keep the first event of each decision (same fields, same UTC day or close in time).
+
+        Events are chained in (ts, id) order per team and merge fields: an event
+        joins the decision before it when it falls on the same UTC day as the
+        previous event (with ``same_day``) or less than ``within`` after it.
+        """
+        spec = logic.merge
+        if spec is None:
+            return rows
+        here = ("logic", "merge")
+        keys: list[exp.Expr] = [exp.column("manager", table="r")]
+        for index, name in enumerate(spec.same):
+            found = field_expr(name, self.context("r"), here + ("same", index), types_in(logic.where))
+            if found:
+                keys.append(found[0])
+        within = self.duration(spec.within, here + ("within",)) if spec.within is not None else 0.0
+        joined: list[str] = []
+        if spec.same_day:
+            joined.append("date_trunc('day', m.sm_prev) = date_trunc('day', m.ts)")
+        if within > 0:
+            joined.append("m.ts - m.sm_prev < :within")
+        if not joined:
+            return rows
+        holes = {f"k{i}": k for i, k in enumerate(keys)}
+        partition = ", ".join(f":k{i}" for i in range(len(keys)))
+        holes.update(rows=rows, within=interval(within))
+        marked = parse(
+            f"SELECT r.*, LAG(r.ts) OVER (PARTITION BY {partition} ORDER BY r.ts, r.id) AS sm_prev FROM (:rows) r",
+            holes,
+        )
+        columns = ", ".join(f"m.{quoted(c)}" for c in [*self.event_columns(), *self.derived_sql])
+        test = " OR ".join(joined)
+        return parse(
+            f"SELECT {columns} FROM (:m) m WHERE m.sm_prev IS NULL OR NOT ({test})",
+            {"m": marked, "within": interval(within)},
+        )
 
     def unless(self, logic: Base, rows: exp.Expr) -> exp.Expr:
         """Drop rows that follow an ``unless`` event on the same keys within its time."""
@@ -333,6 +397,17 @@ class RuleCompiler:
             f"WHERE {not_null}"
         )
         return parse(sql, {**holes, **{f"v_{k}": v for k, v in value_cols.items()}})
+
+
+def merge_words(spec: Merge, within_s: float) -> str:
+    """How a rule merges the events of one decision, in words for its findings."""
+    by = " and ".join(spec.same)
+    how = []
+    if spec.same_day:
+        how.append("on the same UTC day")
+    if within_s > 0:
+        how.append(f"less than {format_duration(timedelta(seconds=within_s))} apart")
+    return f"events with the same {by} {' or '.join(how)} are counted as one decision"
 
 
 def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:

@@ -50,7 +50,9 @@ if TYPE_CHECKING:
 LOGGING_GRACE_DAYS = 14.0  # a family first logged this soon after a led period starts is logged from its start
 
 
-def condition_types(condition: Any, macros: dict[str, Any], lists: dict[str, list[Any]], depth: int = 0) -> set[str] | None:
+def condition_types(
+    condition: Any, macros: dict[str, Any], lists: dict[str, list[Any]], depth: int = 0
+) -> set[str] | None:
     """The event types a condition can match (None when it does not restrict the type).
 
     Follows ``use`` macros, ``@lists``, ``all`` (the narrowest restriction) and
@@ -128,7 +130,9 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
         f"LEFT JOIN (SELECT manager, family, l_start FROM {LOGGED} WHERE manager IS NOT NULL AND family IN ({listed})) t "
         "ON t.manager = m.manager AND t.family = o.family"
     )
-    out.stages.append((f"{p}cov", parse(f"SELECT manager, MAX(l_start) AS logged_from FROM ({starts}) x GROUP BY manager")))
+    out.stages.append(
+        (f"{p}cov", parse(f"SELECT manager, MAX(l_start) AS logged_from FROM ({starts}) x GROUP BY manager"))
+    )
     clipped_start = (
         f"CASE WHEN c.logged_from IS NOT NULL AND {seconds_between('s.s_start', 'c.logged_from')} > {grace} "
         "THEN c.logged_from ELSE s.s_start END"

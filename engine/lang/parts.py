@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from engine.lang.params import number_problem
 from engine.lang.sqlplan import reserved_name
@@ -44,6 +53,7 @@ ParamRef = str  # "$name" wherever a number or duration may stand
 Number = Annotated[float | int | ParamRef, BeforeValidator(_usable_number(True))]  # or $param
 Count = Annotated[int | ParamRef, BeforeValidator(_usable_number(True))]  # or $param
 Limit = Annotated[float | None, BeforeValidator(_usable_number(False))]
+Share = Annotated[float | int | ParamRef, BeforeValidator(_usable_number(False))]  # a plain number or $param
 MetricName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_free_name)]
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 
@@ -99,18 +109,28 @@ class Window(Strict):
     whole: bool | None = None
     sliding: str | None = Field(None, description="A duration such as 30d, or $param.")
     calendar: Literal["week", "month", "quarter"] | None = None
-    min_coverage: float = Field(
+    min_coverage: Share = Field(
         0.75,
-        ge=0,
-        le=1,
-        description="Calendar windows: share of the period the manager must have led the "
-        "group (and the log must cover) for it to be assessed.",
+        description="Calendar windows: share of the period (0 to 1, or $param) the manager must have led "
+        "the group (and the log must cover) for it to be assessed.",
     )
-    min_days: float = Field(0, ge=0, le=36525, description="Whole windows: fewer led days than this is not assessed.")
+    min_days: Share = Field(
+        0, description="Whole windows: fewer led days than this (0 to 36525, or $param) is not assessed."
+    )
     prorate: bool = Field(
         True,
-        description="Scale count and sum thresholds by the covered share of a calendar period.",
+        description="Calendar windows: scale an 'at least' threshold (op lt or lte) of a count or sum by the "
+        "covered share of a partial period (counts round up to a whole number). 'Too many' thresholds are "
+        "never scaled.",
     )
+
+    @field_validator("min_coverage", "min_days")
+    @classmethod
+    def _in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        top = 1 if info.field_name == "min_coverage" else 36525
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value <= top:
+            raise ValueError(f"{info.field_name} must be between 0 and {top}, got {value}")
+        return value
 
     @model_validator(mode="after")
     def _one_mode(self) -> Window:
@@ -228,6 +248,38 @@ class Pair(Strict):
     right: str
 
 
+class TeamFull(Strict):
+    """The breadth at which a team finding gets the rule's own severity (otherwise one level lower)."""
+
+    min_reps: Count = 3
+    min_share: Number = 0.5
+
+
+class Team(Strict):
+    """Turn per-rep results into one finding about the manager ("k of n" reps of the team).
+
+    Fires when at least ``min_reps`` reps, and at least ``min_share`` of the
+    reps the rule assessed for the manager, are past the rule's line; or when
+    one rep alone is past ``alone`` (a value of the rule's metric, compared with
+    the rule's own op). Teams of fewer than ``min_team`` assessed reps are judged
+    on ``alone`` only.
+    """
+
+    min_reps: Count = 2
+    min_share: Number = 0.25
+    min_team: Count = 2
+    alone: Number | None = Field(None, description="The rule's metric this far past the line makes one rep enough.")
+    full: TeamFull = Field(default_factory=TeamFull)
+
+
+class Merge(Strict):
+    """Events of one decision count once: same ``same`` fields, the same UTC day or less than ``within`` apart."""
+
+    same: list[str] = Field(default_factory=lambda: ["actor"], min_length=1)
+    within: str | None = Field(None, description="Events this close (chained) are one decision, across midnight too.")
+    same_day: bool = Field(True, description="Events on the same UTC day are one decision.")
+
+
 class Base(Strict):
     """What every rule kind shares: the qualifying events, their grouping and window."""
 
@@ -242,6 +294,13 @@ class Base(Strict):
         description="manager (always added), rep, deal and attrs.<name>, in any combination.",
     )
     window: Literal["whole"] | Window = "whole"
+    team: Team | None = Field(None, description="Judge the manager on how many of the team's reps are past the line.")
+    merge: Merge | None = Field(None, description="Count the events of one decision once.")
+    coverage: Literal["auto", "off"] = Field(
+        "auto",
+        description="auto: where zero events would make a finding, judge a team only from when it logs "
+        "the event families the rule needs; off: judge the whole led period.",
+    )
 
     @field_validator("group_by")
     @classmethod
@@ -249,6 +308,23 @@ class Base(Strict):
         if len(set(value)) != len(value):
             raise ValueError("group_by lists a field twice")
         return value
+
+    @model_validator(mode="after")
+    def _team_by_rep(self) -> Base:
+        if self.team is not None and set(self.group_by) != {"manager", "rep"} and self.group_by != ["rep"]:
+            raise shape_error("'team' turns per-rep results into a manager finding: group_by [manager, rep]", "team")
+        return self
+
+    def zero_conditions(self) -> list[Condition] | None:
+        """The conditions whose events, when missing, would themselves make findings.
+
+        None when zero qualifying events cannot make a finding (a "too many"
+        rule). Each condition's event types are needed: when the whole log
+        holds none of them the rule is not assessed at all, and a team is judged
+        only from when it logs their families (``engine.lang.coverage``). Kinds
+        override this.
+        """
+        return None
 
     @property
     def window_mode(self) -> str:

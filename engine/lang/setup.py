@@ -130,8 +130,7 @@ def _away_steps(infer_absence_days: float) -> list[tuple[str, str]]:
             "WHERE sp.span_start IS NOT NULL AND l.role = 'rep'"
         )
         stretches = (
-            "SELECT person, ts AS a_start, LEAD(ts) OVER (PARTITION BY person ORDER BY ts) AS a_end "
-            f"FROM ({points}) q"
+            f"SELECT person, ts AS a_start, LEAD(ts) OVER (PARTITION BY person ORDER BY ts) AS a_end FROM ({points}) q"
         )
         parts.append(
             f"SELECT person, a_start, a_end, 'inferred' AS how FROM ({stretches}) s WHERE a_end IS NOT NULL "

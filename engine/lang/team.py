@@ -67,7 +67,9 @@ def plan_team(rc: RuleCompiler, spec: Team, out: CompiledRule) -> None:
         + "FLATTEN(LIST_TRANSFORM(LIST_SORT(ARRAY_AGG({'t': window_start, 'e': evidence})), x -> x.e)) AS evidence "
         "FROM (:findings) f GROUP BY manager, rep"
     )
-    assessed = f"SELECT manager, COUNT(DISTINCT rep) AS team_reps FROM {p}w WHERE sm_covered AND sm_supported GROUP BY manager"
+    assessed = (
+        f"SELECT manager, COUNT(DISTINCT rep) AS team_reps FROM {p}w WHERE sm_covered AND sm_supported GROUP BY manager"
+    )
     rolled = (
         "SELECT r.manager, MAX(t.team_reps) AS team_reps, COUNT(*) AS reps_over, "
         f"{worst}(r.metric) AS metric, MIN(r.window_start) AS window_start, MAX(r.window_end) AS window_end, "

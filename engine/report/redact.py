@@ -23,8 +23,12 @@ def redact(report: Report) -> Report:
         names.setdefault(finding.manager, pseudonym(finding.manager, "manager"))
         if finding.rep:
             names.setdefault(finding.rep, pseudonym(finding.rep, "rep"))
+        for entry in finding.reps:  # a team finding's reps
+            if entry.get("rep"):
+                names.setdefault(entry["rep"], pseudonym(entry["rep"], "rep"))
     for item in out.not_assessed:
-        names.setdefault(item.manager, pseudonym(item.manager, "manager"))
+        if item.manager is not None:
+            names.setdefault(item.manager, pseudonym(item.manager, "manager"))
     for manager in out.managers:
         names.setdefault(manager, pseudonym(manager, "manager"))
     if not names:
@@ -41,9 +45,14 @@ def redact(report: Report) -> Report:
         finding.rep = names.get(finding.rep, finding.rep) if finding.rep else None
         finding.message = scrub(finding.message)
         finding.advice = scrub(finding.advice)
+        finding.notes = [scrub(note) for note in finding.notes]
+        for entry in finding.reps:
+            if entry.get("rep"):
+                entry["rep"] = names[entry["rep"]]
         finding.sources = {}  # source records may carry names in ids or owners
     for item in out.not_assessed:
-        item.manager = names[item.manager]
+        item.manager = names[item.manager] if item.manager is not None else None
+        item.reason = scrub(item.reason)
     out.managers = sorted(names[m] for m in out.managers)
     out.sort()
     return out
