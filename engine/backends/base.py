@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.registry import Registry
 
 if TYPE_CHECKING:
-
     from engine.lang.plan import CompiledRule
 
 
