@@ -128,15 +128,12 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "deal_closed_lost",
         "quota_result",
     ),
-    "method": (
-        "one_on_one_held",
-        "call_listened",
-        "ride_along",
-        "coaching_session",
-        "deal_review",
-        "team_meeting",
-        "performance_plan_started",
-    ),
+    # Manager method, split by the tool that usually logs it: a calendar or one-on-one app,
+    # a call recorder, the CRM's own activities. Each can be connected (or not) on its own.
+    "one_on_ones": ("one_on_one_held",),
+    "listening": ("call_listened",),
+    "field": ("ride_along", "coaching_session"),
+    "method": ("deal_review", "team_meeting", "performance_plan_started"),
     "morale": ("team_event", "recognition_given"),
     "direction": ("activity_mandate_set", "strategy_changed", "kpi_set", "target_assigned"),
     "admin": ("report_generated", "forecast_updated", "commission_split_adjusted", "deal_allocation_changed"),
@@ -145,7 +142,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 FAMILY_OF: dict[str, str] = {t: family for family, types in FAMILIES.items() for t in types}
 FAMILY_WORDS = {
     "selling": "selling (calls, emails, meetings, deal changes, quota results)",
-    "method": "coaching (one-on-ones, listened calls, ride-alongs, coaching sessions, deal reviews, team meetings)",
+    "one_on_ones": "one-on-one",
+    "listening": "listened-call",
+    "field": "ride-along and coaching-session",
+    "method": "deal-review, team-meeting and performance-plan",
     "morale": "morale (team events, recognition)",
     "direction": "direction (activity mandates, strategy changes, KPIs, targets)",
     "admin": "admin (reports, forecasts, commission splits, deal allocations)",

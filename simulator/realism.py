@@ -113,12 +113,14 @@ def _allowed(condition: str, profile: str) -> bool:
     if condition == "small_team":
         return profile not in ("even-split", "glory-grabber")  # both need four reps or more to show
     excluded = {
-        "reorg_one_day": "knee-jerk-reactionary",
-        "vp_strategy_changes": "knee-jerk-reactionary",
-        "rep_minimums_one_morning": "drum-banger",
-        "rep_miss_explanations": "excuse-maker",
+        "reorg_one_day": ("knee-jerk-reactionary",),
+        "vp_strategy_changes": ("knee-jerk-reactionary",),
+        # the detached dictator already sets one blanket quota: a second decision is the
+        # drum-banger's repeated quotas, not a look-alike of them
+        "rep_minimums_one_morning": ("drum-banger", "detached-dictator"),
+        "rep_miss_explanations": ("excuse-maker",),
     }
-    return excluded.get(condition) != profile
+    return profile not in excluded.get(condition, ())
 
 
 def assign_conditions(seed: int, profiles: Sequence[str]) -> list[set[str]]:

@@ -36,6 +36,8 @@ from engine.lang.params import coerce, format_duration, number_problem, parse_du
 from engine.lang.parts import METRIC_AGGREGATES, Base, Merge, Metric, Window
 from engine.lang.plan import CompiledRule, WindowPlan
 from engine.lang.sqlplan import (
+    AWAY_MANAGER,
+    AWAY_PAIR,
     EVENTS,
     SCOPES_MANAGER,
     SCOPES_PAIR,
@@ -390,11 +392,20 @@ class RuleCompiler:
         group_cols = ", ".join(f":g_{c} AS {c}" for c in self.group)
         not_null = " AND ".join(f":g_{c} IS NOT NULL" for c in self.group)
         values = ", ".join(f":v_{k} AS {k}" for k in value_cols)
+        away = ""
+        if self.rule.logic.away_within is not None:
+            # the rep (or manager) away shortly before: the event says more about the leave than the work
+            within = self.duration(self.rule.logic.away_within, ("logic", "away_within"))
+            table, keys = (AWAY_PAIR, "a.rep = e.rep AND ") if "rep" in self.group else (AWAY_MANAGER, "")
+            away = (
+                f" AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.manager = e.manager AND {keys}"
+                f"a.a_start <= e.sm_ts AND a.a_end > e.sm_ts - INTERVAL {int(within)} SECOND)"
+            )
         sql = (
             # (a :hole cannot open a SELECT list in sqlglot's parser, so a plain column comes first)
             f"SELECT e.sm_ts AS ts, {group_cols}, e.sm_ev_ts AS ev_ts, e.id AS id, s.s_start, s.s_end, {values} "
             f"FROM ({rows_sql}) e JOIN {scope} s ON {on} AND e.sm_ts >= s.s_start AND e.sm_ts < s.s_end "
-            f"WHERE {not_null}"
+            f"WHERE {not_null}{away}"
         )
         return parse(sql, {**holes, **{f"v_{k}": v for k, v in value_cols.items()}})
 

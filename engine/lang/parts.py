@@ -296,6 +296,11 @@ class Base(Strict):
     window: Literal["whole"] | Window = "whole"
     team: Team | None = Field(None, description="Judge the manager on how many of the team's reps are past the line.")
     merge: Merge | None = Field(None, description="Count the events of one decision once.")
+    away_within: str | None = Field(
+        None,
+        description="Leave out qualifying events whose rep (or, per manager, the manager) was away within "
+        "this long before them: a poor month that was mostly leave is not a poor performance.",
+    )
     coverage: Literal["auto", "off"] = Field(
         "auto",
         description="auto: where zero events would make a finding, judge a team only from when it logs "

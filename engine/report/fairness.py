@@ -124,7 +124,9 @@ def notes(
 
 def _families(rule: CompiledRule) -> str:
     words = [family_words(f) for f in rule.logged_families]
-    return "; ".join(words) if words else "the rule's"
+    if not words:
+        return "the rule's"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def coverage_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[NotAssessed]:
