@@ -100,7 +100,9 @@ def evaluate(
                 rule, result.findings, max_evidence=max_evidence, origins=runner.origins, coverage=result.coverage
             )
             not_assessed += fairness.merge_not_assessed(
-                build_not_assessed(rule, result.assessment) + fairness.coverage_not_assessed(rule, result.coverage)
+                build_not_assessed(rule, result.assessment)
+                + fairness.coverage_not_assessed(rule, result.coverage)
+                + fairness.small_team_not_assessed(rule, result.small_teams)
             )
         report = Report(
             findings=findings,

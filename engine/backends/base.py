@@ -39,6 +39,7 @@ class RuleResult:
     missing: list[list[str]] = field(default_factory=list)
     # per manager: led_from, logged_from where the rule's data started late (engine.lang.coverage)
     coverage: list[dict[str, Any]] = field(default_factory=list)
+    small_teams: list[dict[str, Any]] = field(default_factory=list)  # manager, team_size, needed
 
 
 class Backend(Protocol):

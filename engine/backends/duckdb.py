@@ -105,8 +105,9 @@ class DuckDBBackend:
         findings = self._fetch(rule.findings.sql(dialect=self.dialect))
         assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
         coverage = self._fetch(rule.coverage.sql(dialect=self.dialect)) if rule.coverage is not None else []
+        small = self._fetch(rule.small_teams.sql(dialect=self.dialect)) if rule.small_teams is not None else []
         self._note_cut_offs(rule)
-        return RuleResult(findings, assessment, coverage=coverage)
+        return RuleResult(findings, assessment, coverage=coverage, small_teams=small)
 
     def _note_cut_offs(self, rule: CompiledRule) -> None:
         """Word each cut-off the rule's plan applied to some event (engine.lang.derive.Note)."""

@@ -29,7 +29,7 @@ from engine.lang.conditions import (
     field_expr,
     types_in,
 )
-from engine.lang.coverage import plan_coverage
+from engine.lang.coverage import plan_coverage, plan_min_team
 from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
 from engine.lang.params import coerce, format_duration, number_problem, parse_duration
@@ -195,6 +195,7 @@ class RuleCompiler:
         )
         try:
             plan_coverage(self, compiled)
+            plan_min_team(self, compiled)
             KINDS[logic.kind].compile(self, logic, compiled)
             if logic.team is not None:
                 plan_team(self, logic.team, compiled)

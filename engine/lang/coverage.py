@@ -193,3 +193,33 @@ def away_adjusted(rc: RuleCompiler, out: CompiledRule, win_sql: str) -> str:
         f"FROM ({win_sql}) w LEFT JOIN ({away}) x ON {join_on(g, 'x', 'w')} AND x.s_start = w.s_start "
         "AND x.w_start = w.w_start"
     )
+
+
+def plan_min_team(rc: RuleCompiler, out: CompiledRule) -> None:
+    """With ``min_team``: keep only the led periods of managers whose team had that many reps.
+
+    A manager's period counts the distinct reps they led during it (the pair
+    scopes overlapping it). Periods of smaller teams leave the rule's scope and
+    are reported per manager as not assessed (``out.small_teams``).
+    """
+    logic = rc.rule.logic
+    if logic.min_team is None:
+        return
+    need = int(rc.number(logic.min_team, ("logic", "min_team"), integer=True))
+    base = rc.scope_table()
+    if base is None or not set(rc.group) <= {"manager"}:
+        rc.report(("logic", "min_team"), "min_team applies to rules grouped by manager only")
+        return
+    p = rc.prefix
+    sized = (
+        "SELECT s.*, (SELECT COUNT(DISTINCT r.rep) FROM "
+        f"{SCOPES_PAIR} r WHERE r.manager = s.manager AND r.s_start < s.s_end AND r.s_end > s.s_start) AS team_size "
+        f"FROM {base} s"
+    )
+    out.stages.append((f"{p}sized", parse(sized)))
+    out.stages.append((f"{p}team", parse(f"SELECT * FROM {p}sized WHERE team_size >= {need}")))
+    rc.scope_override = f"{p}team"
+    out.small_teams = parse(
+        f"SELECT manager, MAX(team_size) AS team_size, {need} AS needed FROM {p}sized WHERE team_size < {need} "
+        "GROUP BY manager"
+    )

@@ -296,6 +296,11 @@ class Base(Strict):
     window: Literal["whole"] | Window = "whole"
     team: Team | None = Field(None, description="Judge the manager on how many of the team's reps are past the line.")
     merge: Merge | None = Field(None, description="Count the events of one decision once.")
+    min_team: Count | None = Field(
+        None,
+        description="Judge a manager only over led periods with at least this many reps on the team "
+        "(for measures that do not scale with team size); smaller teams are reported as not assessed.",
+    )
     away_within: str | None = Field(
         None,
         description="Leave out qualifying events whose rep (or, per manager, the manager) was away within "

@@ -145,6 +145,21 @@ def coverage_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> lis
     return out
 
 
+def small_team_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[NotAssessed]:
+    """Managers whose teams were smaller than the rule's min_team for some or all of the time led."""
+    return [
+        NotAssessed(
+            rule.id,
+            row["manager"],
+            0,
+            0,
+            f"a team of {row['team_size']} rep(s), under the {row['needed']} this rule needs to compare fairly; "
+            "that time is not assessed",
+        )
+        for row in rows
+    ]
+
+
 def missing_not_assessed(rule: CompiledRule, missing: list[list[str]]) -> tuple[NotAssessed, str]:
     """The rule-wide entry (and the run's warning) when the whole log lacks events the rule needs."""
     types = " or ".join(", ".join(t) for t in missing)
