@@ -397,9 +397,9 @@ class RuleCompiler:
         if self.rule.logic.away_within is not None:
             # the rep (or manager) away shortly before: the event says more about the leave than the work
             within = self.duration(self.rule.logic.away_within, ("logic", "away_within"))
-            table, keys = (AWAY_PAIR, "a.rep = e.rep AND ") if "rep" in self.group else (AWAY_MANAGER, "")
+            table, by_rep = (AWAY_PAIR, "a.rep = e.rep AND ") if "rep" in self.group else (AWAY_MANAGER, "")
             away = (
-                f" AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.manager = e.manager AND {keys}"
+                f" AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.manager = e.manager AND {by_rep}"
                 f"a.a_start <= e.sm_ts AND a.a_end > e.sm_ts - INTERVAL {int(within)} SECOND)"
             )
         sql = (
