@@ -27,6 +27,7 @@ from sqlglot import exp
 import engine
 from engine.api import prepare_rules
 from engine.config import Settings, read_config
+from engine.lang.coverage import presence_query
 from engine.lang.derive import compile_derived
 from engine.lang.fields import Context
 from engine.lang.parts import DeriveSpec
@@ -42,7 +43,14 @@ Plan = list[tuple[str, exp.Expr]]  # (where: rule and stage, tree)
 
 def plan_of(label: str, rule: CompiledRule) -> Plan:
     trees = [(f"stage {name}", tree) for name, tree in rule.stages]
-    trees += [(part, tree) for part, tree in (("findings", rule.findings), ("assessment", rule.assessment)) if tree]
+    parts = (
+        ("findings", rule.findings),
+        ("assessment", rule.assessment),
+        ("coverage", rule.coverage),
+        ("small teams", rule.small_teams),
+        ("presence", presence_query(rule.needs) if rule.needs else None),
+    )
+    trees += [(part, tree) for part, tree in parts if tree]
     return [(f"{label} {rule.id}, {where}", tree) for where, tree in trees]
 
 

@@ -212,9 +212,9 @@ def plan_min_team(rc: RuleCompiler, out: CompiledRule) -> None:
         return
     p = rc.prefix
     sized = (
-        "SELECT s.*, (SELECT COUNT(DISTINCT r.rep) FROM "
-        f"{SCOPES_PAIR} r WHERE r.manager = s.manager AND r.s_start < s.s_end AND r.s_end > s.s_start) AS team_size "
-        f"FROM {base} s"
+        "SELECT s.manager, s.s_start, s.s_end, COUNT(DISTINCT r.rep) AS team_size "
+        f"FROM {base} s LEFT JOIN {SCOPES_PAIR} r ON r.manager = s.manager AND r.s_start < s.s_end "
+        "AND r.s_end > s.s_start GROUP BY s.manager, s.s_start, s.s_end"
     )
     out.stages.append((f"{p}sized", parse(sized)))
     out.stages.append((f"{p}team", parse(f"SELECT * FROM {p}sized WHERE team_size >= {need}")))
