@@ -214,7 +214,7 @@ def test_nonfinite_values_everywhere_in_a_rule_all_at_once(tmp_path: Path, monke
     assert problems(tmp_path, monkeypatch, text) == [
         f"{RULE}:6:{col(text, 6, '-.inf')}: params.q.min: -inf is not a finite number",
         f"{RULE}:6:{col(text, 6, ' .inf') + 1}: params.q.max: inf is not a finite number",
-        f"{RULE}:10:{col(text, 10, '.inf')}: logic.window.min_days: input should be a finite number",
+        f"{RULE}:10:{col(text, 10, '.inf')}: logic.window.min_days: inf is not a finite number",
         f"{RULE}:13:15: logic.min_events: 100000000000000000000000 is too large (integers go up to 9223372036854775807)",
         f"{RULE}:15:{col(text, 15, '-.inf')}: logic.also[0].value: -inf is not a finite number",
     ]
