@@ -322,7 +322,7 @@ def rules_explain(rule_id: str, rules_dirs: Sequence[str]) -> None:
         ids = [r.rule.id for r in ruleset.rules]
         hint = difflib.get_close_matches(rule_id, ids, n=1, cutoff=0.4)
         _fail(f"salesmirror: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
-    _out(explain(loaded.rule) + "\n")
+    _out(explain(loaded.rule, ruleset.macros, ruleset.lists) + "\n")
 
 
 @rules.command("validate")

@@ -1108,13 +1108,16 @@ def test_window_calendar_low_min_coverage_prorates(tmp_path: Path) -> None:
     finding = one(report)
     assert (finding.window_start, finding.window_end) == (D("2026-01-20"), D("2026-02-01"))
     assert finding.metrics["count"] == 0
-    assert finding.threshold["value"] == round(2 * 12 / 31, 4)
+    # 2 a month, 12 of 31 days covered: 0.77, rounded up to 1 (a count); the value as configured stays 2
+    assert finding.threshold["value"] == 2
+    assert finding.threshold["applied"] == 1
+    assert finding.threshold["prorated"] == {"covered_days": 12, "period_days": 31}
     assert report.not_assessed == []
 
 
 def _joined_on_the_8th(n_calls: int) -> list[dict[str, Any]]:
     # The log covers January (an ops event on Jan 1 and on Jan 31); m1 took over r1 on Jan 8:
-    # led 24 of 31 days (0.774 >= 0.75), so a monthly target of 12 becomes 12 * 24 / 31 = 9.29.
+    # led 24 of 31 days (0.774 >= 0.75), so a monthly target of 12 becomes 12 * 24 / 31 = 9.29, rounded up to 10.
     days = [f"2026-01-{d:02d} 10:00" for d in range(9, 9 + n_calls)]
     return (
         span_marks("2026-01-01", "2026-01-31")
@@ -1137,19 +1140,21 @@ def test_window_calendar_prorate_fires(tmp_path: Path) -> None:
     assert finding.manager == "m1"
     assert (finding.window_start, finding.window_end) == (D("2026-01-08"), D("2026-02-01"))
     assert finding.metrics["count"] == 9
-    assert finding.threshold["value"] == round(12 * 24 / 31, 4)
+    assert finding.threshold["value"] == 12
+    assert finding.threshold["applied"] == 10
+    assert finding.threshold["prorated"] == {"covered_days": 24, "period_days": 31}
     assert finding.evidence == [f"c{i}" for i in range(1, 10)]
 
 
 def test_window_calendar_prorate_quiet(tmp_path: Path) -> None:
-    # 10 calls >= 9.29: fine for a manager who joined on the 8th (12 would be asked of a full month)
+    # 10 calls >= 10 (9.29 rounded up): fine for a manager who joined on the 8th (12 would be asked of a full month)
     assert findings(run_rule(tmp_path, _joined_on_the_8th(10), PRORATED)) == []
 
 
 def test_window_calendar_prorate_off_uses_full_threshold(tmp_path: Path) -> None:
     logic = {**PRORATED, "window": {"calendar": "month", "prorate": False}}
     finding = one(run_rule(tmp_path, _joined_on_the_8th(10), logic))
-    assert finding.threshold["value"] == 12
+    assert finding.threshold == {"metric": "count", "op": "<", "value": 12, "window": "month"}
     assert finding.metrics["count"] == 10
 
 

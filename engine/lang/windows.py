@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from engine.lang.coverage import away_adjusted
 from engine.lang.parts import OP_SYMBOL
 from engine.lang.sqlplan import cols, interval, join_on, ordered_ids, parse, quoted, seconds_between
 
@@ -81,7 +82,8 @@ def windowed(
             f"GROUP BY {cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage"
         )
         w = parse(w_sql)
-    score(rc, out, w, covered, metric_expr, support, gates or [], prorated)
+    counted = any(name == out.metric_name and how == "count" for name, _, how in metrics)
+    score(rc, out, w, covered, metric_expr, support, gates or [], prorated, counted=counted)
     names = [m[0] for m in metrics] + (["ratio"] if out.metric_name == "ratio" else [])
     islands(rc, out, names, evidence_filter, inclusive=win.mode == "sliding")
 
@@ -106,7 +108,22 @@ def fixed_windows(rc: RuleCompiler, out: CompiledRule) -> tuple[str, str]:
         f"FROM ({universe}) u CROSS JOIN UNNEST(generate_series(date_trunc('{win.unit}', u.s_start), u.s_end, {step})) AS t(p) "
         f"WHERE GREATEST(t.p, u.s_start) < LEAST(t.p + {step}, u.s_end)"
     )
+    win_sql = away_adjusted(rc, out, win_sql)  # days away do not count as covered (engine.lang.coverage)
     return win_sql, f"coverage >= {win.min_coverage}"
+
+
+AT_LEAST_OPS = ("lt", "lte")  # "fires when below": the rule asks for at least so much
+
+
+def prorates(out: CompiledRule, prorated: bool) -> bool:
+    """Whether a plan scales its threshold by the covered share of each calendar period.
+
+    Only an "at least" threshold (op ``lt``/``lte``) of a count or sum is scaled: a
+    manager who led 27 of 31 days is asked for 27/31 of the month's amount. A "too
+    many" threshold (``gt``/``gte``/``eq``/``ne``) is never scaled: lowering it for a
+    short period would make the rule fire on less, the opposite of fair.
+    """
+    return prorated and out.window.mode == "calendar" and out.window.prorate and out.op in AT_LEAST_OPS
 
 
 def score(
@@ -118,13 +135,26 @@ def score(
     support: list[str],
     gates: list[str],
     prorated: bool,
+    *,
+    counted: bool = False,
 ) -> None:
-    """Add the scored-windows stage (metric, threshold, covered, supported, fire) and the assessment."""
+    """Add the scored-windows stage (metric, threshold, covered, supported, fire) and the assessment.
+
+    ``sm_threshold`` is the value each window is judged against: the rule's own, or,
+    when the plan pro-rates (:func:`prorates`), the rule's value times the window's
+    coverage, rounded up to a whole number for a count (12 a month, 27 of 31 days
+    covered: 10.45, so 11). ``sm_prorated`` says whether that window's value was scaled.
+    """
     p = rc.prefix
-    threshold = f"{out.threshold} * coverage" if prorated else f"{out.threshold}"
+    scaled = prorates(out, prorated)
+    threshold = f"CAST({out.threshold} AS DOUBLE)"
+    if scaled:
+        share = f"ROUND({out.threshold} * coverage, 9)"  # 9 decimals: 12 * 0.5 stays 6, never 6.0000000001
+        threshold = f"CAST({'CEIL(' + share + ')' if counted else share} AS DOUBLE)"
     supported = " AND ".join(f"({s})" for s in support) if support else "TRUE"
     scored_sql = (
         f"SELECT *, {metric_expr} AS sm_metric, {threshold} AS sm_threshold, "
+        f"{'coverage < 1' if scaled else 'FALSE'} AS sm_prorated, "
         f"({covered}) AS sm_covered, ({supported}) AS sm_supported FROM (:w) x"
     )
     scored = parse(scored_sql, {"w": w})
@@ -132,11 +162,10 @@ def score(
     fire = f"sm_covered AND sm_supported{gate} AND sm_metric IS NOT NULL AND sm_metric {OP_SYMBOL[out.op]} sm_threshold"
     scored = parse(f"SELECT *, COALESCE({fire}, FALSE) AS sm_fire FROM (:s) y", {"s": scored})
     out.stages.append((f"{p}w", scored))
-    out.assessment = (
-        assessment(p, unsupported="SUM(CASE WHEN sm_covered AND NOT sm_supported THEN 1 ELSE 0 END)")
-        if out.window.mode != "sliding"
-        else None
-    )
+    if out.window.mode == "sliding":
+        out.assessment = sliding_assessment(rc, out, bool(support))
+    else:
+        out.assessment = assessment(p, unsupported="SUM(CASE WHEN sm_covered AND NOT sm_supported THEN 1 ELSE 0 END)")
 
 
 def assessment(prefix: str, *, unsupported: str) -> exp.Expr:
@@ -144,6 +173,42 @@ def assessment(prefix: str, *, unsupported: str) -> exp.Expr:
     return parse(
         f"SELECT manager, COUNT(*) AS windows, SUM(CASE WHEN NOT sm_covered THEN 1 ELSE 0 END) AS partial, "
         f"{unsupported} AS unsupported FROM {prefix}w GROUP BY manager"
+    )
+
+
+def sliding_assessment(rc: RuleCompiler, out: CompiledRule, needs_support: bool) -> exp.Expr:
+    """Per manager, what a sliding-window rule could judge: each led period counts as one window.
+
+    A sliding window exists only at qualifying events, so the periods a group was
+    led (its scopes, clipped to the log) are what the rule looked at. A period
+    shorter than the window length that produced no finding is *partial*: too short
+    to show the pattern's absence (a finding made in a short period stands, since
+    what it found is there whatever came after). A period long enough whose windows
+    all fall below the rule's minimum data (and produced no finding) is
+    *unsupported*. ``sm_short_min_days``/``sm_short_max_days`` give the partial
+    periods' lengths for the reason.
+    """
+    p, g = rc.prefix, rc.group
+    universe = f"SELECT DISTINCT {cols(g)}, s_start, s_end FROM {rc.scope_table() or p + 'q'}"
+    per_period = (
+        f"SELECT {cols(g, 'u')}, u.s_start, {seconds_between('u.s_start', 'u.s_end')} AS sm_led_s, "
+        f"MAX(CASE WHEN w.sm_fire THEN 1 ELSE 0 END) AS sm_fired, "
+        f"MAX(CASE WHEN w.sm_supported THEN 1 ELSE 0 END) AS sm_any_supported "
+        f"FROM ({universe}) u LEFT JOIN {p}w w ON {join_on(g, 'w', 'u')} AND w.s_start = u.s_start "
+        f"GROUP BY {cols(g, 'u')}, u.s_start, u.s_end"
+    )
+    length = out.window.seconds
+    short = f"sm_fired = 0 AND sm_led_s < {length}"
+    unsupported = (
+        f"SUM(CASE WHEN sm_fired = 0 AND sm_led_s >= {length} AND sm_any_supported = 0 THEN 1 ELSE 0 END)"
+        if needs_support
+        else "0"
+    )
+    return parse(
+        f"SELECT manager, COUNT(*) AS windows, SUM(CASE WHEN {short} THEN 1 ELSE 0 END) AS partial, "
+        f"{unsupported} AS unsupported, MIN(CASE WHEN {short} THEN sm_led_s END) / 86400 AS sm_short_min_days, "
+        f"MAX(CASE WHEN {short} THEN sm_led_s END) / 86400 AS sm_short_max_days "
+        f"FROM ({per_period}) x GROUP BY manager"
     )
 
 
@@ -194,7 +259,7 @@ def islands(
     start = "GREATEST(r.f_start, COALESCE(e.first_ts, r.f_start))" if inclusive else "r.f_start"
     sql = (
         f"SELECT {cols(g, 'r')}, {start} AS window_start, r.f_end AS window_end, r.f_windows AS windows, "
-        f"r.w_start AS peak_start, r.w_end AS peak_end, r.coverage, r.sm_metric AS metric, r.sm_threshold AS threshold, "
+        f"r.w_start AS peak_start, r.w_end AS peak_end, r.coverage, r.sm_metric AS metric, r.sm_threshold AS threshold, r.sm_prorated, "
         f"{metric_cols}, COALESCE(e.evidence, []) AS evidence "
         f"FROM {p}f r LEFT JOIN ({evidence}) e USING ({using}) ORDER BY {cols(g, 'r')}, r.f_start"
     )

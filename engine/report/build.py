@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.backends.base import Origin
 from engine.lang.params import format_duration
 from engine.lang.plan import OP_SYMBOL, CompiledRule
 from engine.lang.templates import render
+from engine.report import fairness
 from engine.report.model import Finding, NotAssessed, ParamMeta, RuleDocs, RuleMeta, iso
 
 OriginLookup = Callable[[list[str]], Mapping[str, Origin]]
@@ -80,8 +81,54 @@ def _template_values(rule: CompiledRule, row: dict[str, Any], metrics: dict[str,
         metric=clean_number(row.get("metric")),
         window_start=iso(start),
         window_end=iso(end),
+        reps=fairness.reps_text(fairness.team_reps(rule, row)),
     )
     return values
+
+
+def _days(seconds: float) -> Any:
+    """Days for a reader: one decimal, a whole number when whole."""
+    return clean_number(round(seconds / 86400.0, 1))
+
+
+def _period(start: datetime, unit: str) -> tuple[datetime, datetime]:
+    """The calendar period (ISO week, month, quarter) holding ``start``, as the plan cuts them."""
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=7)
+    months = 3 if unit == "quarter" else 1
+    month = (day.month - 1) // months * months + 1
+    first = day.replace(day=1, month=month)
+    index = first.month - 1 + months
+    return first, first.replace(year=first.year + index // 12, month=index % 12 + 1)
+
+
+def _threshold(rule: CompiledRule, row: dict[str, Any]) -> dict[str, Any]:
+    """The threshold as configured; when the window's was pro-rated, the applied value and why.
+
+    ``value`` is the rule's own value (its parameter as this run set it). A window of
+    a calendar rule that pro-rates (``engine.lang.windows.prorates``) and was not
+    fully covered adds ``applied``, the value it was judged against, and
+    ``prorated``: the days of the period covered (led, and within the log) and the
+    period's length in days.
+    """
+    window = rule.window.mode if rule.window.mode != "calendar" else rule.window.unit
+    out: dict[str, Any] = {
+        "metric": rule.metric_name,
+        "op": OP_SYMBOL[rule.op],
+        "value": clean_number(rule.threshold),
+        "window": window,
+    }
+    start, end = row.get("peak_start"), row.get("peak_end")
+    if row.get("sm_prorated") and isinstance(start, datetime) and isinstance(end, datetime):
+        first, last = _period(start, rule.window.unit)
+        out["applied"] = clean_number(row.get("threshold"))
+        out["prorated"] = {
+            "covered_days": _days((end - start).total_seconds()),
+            "period_days": _days((last - first).total_seconds()),
+        }
+    return out
 
 
 def _finding(
@@ -111,12 +158,7 @@ def _finding(
         evidence=listed,
         advice=render_template(spec.advice, values),
         title=spec.title,
-        threshold={
-            "metric": rule.metric_name,
-            "op": OP_SYMBOL[rule.op],
-            "value": values["threshold"],
-            "window": rule.window.mode if rule.window.mode != "calendar" else rule.window.unit,
-        },
+        threshold=_threshold(rule, row),
         evidence_total=len(evidence),
         sources={event_id: json.loads(o.source) for event_id, o in origins.items() if o.source},
         origins={event_id: f"{o.file}:{o.line}" for event_id, o in origins.items()},
@@ -125,18 +167,53 @@ def _finding(
 
 
 def build_findings(
-    rule: CompiledRule, rows: list[dict[str, Any]], *, max_evidence: int, origins: OriginLookup
+    rule: CompiledRule,
+    rows: list[dict[str, Any]],
+    *,
+    max_evidence: int,
+    origins: OriginLookup,
+    coverage: list[dict[str, Any]] | None = None,
 ) -> list[Finding]:
     """One finding per row, listing at most ``max_evidence`` evidence ids, each cited via ``origins``."""
     evidence = [_evidence(row) for row in rows]
     wanted = sorted({event_id for ids in evidence for event_id in ids[:max_evidence]})
     cited = origins(wanted) if wanted else {}
-    return [_finding(rule, row, ids, max_evidence, cited) for row, ids in zip(rows, evidence)]
+    logged = {row["manager"]: row for row in coverage or []}
+    findings = []
+    for row, ids in zip(rows, evidence):
+        finding = _finding(rule, row, ids, max_evidence, cited)
+        finding.severity, lowered = fairness.graded(rule, row, finding.severity)
+        finding.reps = fairness.team_reps(rule, row)
+        finding.notes = lowered + fairness.notes(rule, finding, finding.reps, logged)
+        findings.append(finding)
+    return findings
+
+
+def _short_periods(rule: CompiledRule, row: dict[str, Any], count: int) -> str:
+    """Why a sliding-window rule could not judge some led periods: how long they were, against what."""
+    low, high = row.get("sm_short_min_days"), row.get("sm_short_max_days")
+    length = timedelta(seconds=rule.window.seconds)
+    span = f"{clean_number(length.days)}-day" if length.total_seconds() % 86400 == 0 else format_duration(length)
+    noun = "led period" if count == 1 else "led periods"
+    if low is None or high is None:
+        days = ""
+    elif _days(float(low) * 86400) == _days(float(high) * 86400):
+        days = f" of {_days(float(low) * 86400)} days" + ("" if count == 1 else " each")
+    else:
+        days = f" of {_days(float(low) * 86400)} to {_days(float(high) * 86400)} days"
+    shorter = "shorter" if count == 1 else "each shorter"
+    return f"{count} {noun}{days} in the log, {shorter} than the {span} window and with no finding"
 
 
 def build_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[NotAssessed]:
-    """The managers with windows the rule could not judge, and why."""
+    """The managers with windows the rule could not judge, and why.
+
+    For a sliding-window rule the windows counted are the led periods (see
+    ``engine.lang.windows.sliding_assessment``), and the reason says how long the
+    ones too short to judge were.
+    """
     out: list[NotAssessed] = []
+    sliding = rule.window.mode == "sliding"
     for row in rows:
         partial = int(row.get("partial") or 0)
         unsupported = int(row.get("unsupported") or 0)
@@ -144,9 +221,14 @@ def build_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[N
             continue
         reasons = []
         if partial:
-            reasons.append(f"{partial} window(s) led or logged too briefly to judge")
+            reasons.append(
+                _short_periods(rule, row, partial)
+                if sliding
+                else f"{partial} window(s) led or logged too briefly to judge"
+            )
         if unsupported:
-            reasons.append(f"{unsupported} window(s) below the rule's minimum data")
+            unit = "led period(s)" if sliding else "window(s)"
+            reasons.append(f"{unsupported} {unit} below the rule's minimum data")
         out.append(NotAssessed(rule.id, row["manager"], int(row["windows"]), partial + unsupported, "; ".join(reasons)))
     return out
 

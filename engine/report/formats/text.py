@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from engine.report.formats.base import DEFAULT_OPTIONS, RenderOptions
 from engine.report.model import SEVERITY_ORDER, Finding, Report
@@ -20,10 +21,48 @@ def _day(finding: Finding) -> str:
     return f"{start} .. {end}"
 
 
+_PER = {"week": "a week", "month": "a month", "quarter": "a quarter", "whole": "over the period led"}
+
+
+def _number(value: Any) -> str:
+    """A threshold for a reader: whole numbers as such, others with at most two decimals."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, float):
+        return str(int(value))
+    return str(value)
+
+
+def _threshold_words(finding: Finding) -> str:
+    """The threshold as configured and, when a partial period scaled it, how.
+
+    "Too many" rules read "fires when count >= 2, sliding window"; "at least" rules
+    (< and <=) read "needs at least 12 a month; this month was covered 27 of 31 days,
+    so 11".
+    """
+    t = finding.threshold
+    metric, op, window = t.get("metric"), t.get("op"), t.get("window")
+    if op not in ("<", "<="):
+        return f"fires when {metric} {op} {_number(t.get('value'))}, {window} window"
+    what = "" if metric == "count" else f"{metric} of "
+    bar = "at least" if op == "<" else "more than"
+    per = _PER.get(str(window), f"in the {window} window")
+    words = f"needs {what}{bar} {_number(t.get('value'))} {per}"
+    prorated = t.get("prorated")
+    if isinstance(prorated, dict) and "applied" in t:
+        covered, period = prorated.get("covered_days"), prorated.get("period_days")
+        span = (finding.window_end - finding.window_start).total_seconds() / 86400.0
+        which = (
+            f"this {window}" if isinstance(covered, (int, float)) and span <= covered + 0.05 else f"the worst {window}"
+        )
+        words += f"; {which} was covered {_number(covered)} of {_number(period)} days, so "
+        words += ("" if op == "<" else "more than ") + _number(t["applied"])
+    return words
+
+
 def _metric_line(finding: Finding) -> str:
     metrics = ", ".join(f"{k} {v}" for k, v in finding.metrics.items())
-    t = finding.threshold
-    return f"{metrics}  (fires when {t.get('metric')} {t.get('op')} {t.get('value')}, {t.get('window')} window)"
+    return f"{metrics}  ({_threshold_words(finding)})"
 
 
 def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
@@ -49,6 +88,8 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
             if cited:
                 lines.append(f"         evidence: {', '.join(cited)}" + (f" (+{more} more)" if more > 0 else ""))
             lines.append(f"         advice: {finding.advice}")
+            for note in finding.notes:
+                lines.append(f"         note: {note}")
         lines.append("")
     if report.not_assessed:
         hint = "" if verbose else " (-v for reasons)"
@@ -57,13 +98,13 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
         )
         for manager, unjudged in groupby(report.not_assessed, key=lambda n: n.manager):
             skipped = list(unjudged)
+            who = manager if manager is not None else "all managers"
             if verbose:
                 for item in skipped:
-                    lines.append(
-                        f"  {manager}  {item.rule}: {item.not_assessed} of {item.windows} window(s); {item.reason}"
-                    )
+                    counts = f"{item.not_assessed} of {item.windows} window(s); " if item.windows else ""
+                    lines.append(f"  {who}  {item.rule}: {counts}{item.reason}")
             else:
-                lines.append(f"  {manager}: {', '.join(item.rule for item in skipped)}")
+                lines.append(f"  {who}: {', '.join(item.rule for item in skipped)}")
         lines.append("")
     summary = report.summary()
     sev = summary["by_severity"]
