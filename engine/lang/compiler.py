@@ -275,6 +275,10 @@ class RuleCompiler:
         """
         if self.scope_override is not None:
             return self.scope_override
+        return self.base_scope()
+
+    def base_scope(self) -> str | None:
+        """The roster's own scope table for this group (never the rule's clipped copy)."""
         if set(self.group) <= {"manager"}:
             return SCOPES_MANAGER
         if set(self.group) <= {"manager", "rep"}:
@@ -381,7 +385,8 @@ class RuleCompiler:
     def scoped(self, rows_sql: str, holes: dict[str, exp.Expr], value_cols: dict[str, exp.Expr]) -> exp.Expr:
         """Attach group keys and the led scope to qualifying rows; drop rows outside any scope."""
         scope = self.scope_table() or SCOPES_MANAGER
-        on = "s.manager = e.manager" + (" AND s.rep = e.rep" if scope == SCOPES_PAIR else "")
+        by_pair = self.base_scope() == SCOPES_PAIR  # (the scope may be the rule's own clipped copy)
+        on = "s.manager = e.manager" + (" AND s.rep = e.rep" if by_pair else "")
         keys: dict[str, exp.Expr] = {}
         for index, (name, column) in enumerate(zip(self.group_fields, self.group)):
             if name == column:

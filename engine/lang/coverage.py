@@ -1,19 +1,21 @@
 """Data coverage: judge a team only for the time its log holds what a rule counts.
 
 Missing data is not zero behaviour. For a rule where zero qualifying events
-would themselves make a finding ("at least N" thresholds, gaps, ratios,
-an answer that never follows), the compiler
+would themselves make a finding ("at least N" thresholds, gaps, an answer
+that never follows), the compiler
 
 - names the event types the rule needs (:func:`condition_types`, macros and
   lists followed); when the whole log holds none of a needed set, the rule is
   not assessed for anyone, and the report says so once (``CompiledRule.needs``);
-- clips every led period of a team to when the team logs the families of
+- except for answers that are rare by nature (sequences with ``absent``),
+  clips every led period of a team to when the team logs the families of
   those types (``engine.vocab.FAMILIES``): from the team's first event of the
   family, or, for a team with none at all, the first in the whole log. A first
   event within :data:`LOGGING_GRACE_DAYS` of the led period's start counts as
   logged from the start (a team's first one-on-one of a quarter is rarely on
-  its first morning). With several families, the latest start applies: a ratio
-  of admin to coaching means nothing until both are logged.
+  its first morning). A needed set spanning families is logged from when its
+  main family for the team starts (the one logged most often: weekly
+  one-on-ones, not the odd ride-along); with several sets, the latest applies.
 
 The clipped periods are the rule's scope table (``<prefix>scope``), so every
 kind's windows, gaps and counts start there; the days before are reported per
@@ -114,7 +116,7 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
         return
     base = rc.scope_table()
     families = sorted({family_of(t) for types in needs for t in types})
-    if base is None:  # groups that do not follow the roster (deal, attrs.x): not clipped
+    if base is None or not logic.clips_to_logging():  # only a log without any is not assessed
         out.needs = needs
         return
     out.needs = needs
@@ -122,16 +124,34 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
     p = rc.prefix
     listed = ", ".join(f"'{f}'" for f in families)
     grace = LOGGING_GRACE_DAYS * 86400
-    # per manager and family: the team's first event of it, else the whole log's first
+    # Per manager and needed set: when the set's main family for the team (the one it logs
+    # most often: events per day from its first to its last; ties: the earlier) starts, the team's first event of it or, for a team
+    # with none of the set at all, the whole log's first; then the latest over the sets.
+    # A sparse companion (a monthly ride-along logged before the one-on-one tool) does not
+    # make the set logged.
+    sets = " UNION ALL ".join(
+        f"SELECT {index} AS need, '{family}' AS family"
+        for index, types in enumerate(needs)
+        for family in sorted({family_of(t) for t in types})
+    )
     starts = (
-        "SELECT m.manager, o.family, COALESCE(t.l_start, o.l_start) AS l_start "
-        f"FROM (SELECT DISTINCT manager FROM {base}) m "
-        f"CROSS JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
-        f"LEFT JOIN (SELECT manager, family, l_start FROM {LOGGED} WHERE manager IS NOT NULL AND family IN ({listed})) t "
-        "ON t.manager = m.manager AND t.family = o.family"
+        "SELECT m.manager, n.need, COALESCE(t.l_start, o.l_start) AS l_start, "
+        f"COALESCE(t.events / GREATEST({seconds_between('t.l_start', 't.l_end')} / 86400, 1), 0) AS rate "
+        f"FROM (SELECT DISTINCT manager FROM {base}) m CROSS JOIN ({sets}) n "
+        f"JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
+        "ON o.family = n.family "
+        f"LEFT JOIN (SELECT manager, family, l_start, l_end, events FROM {LOGGED} "
+        f"WHERE manager IS NOT NULL AND family IN ({listed})) t ON t.manager = m.manager AND t.family = n.family"
+    )
+    ranked = (
+        "SELECT manager, need, l_start, ROW_NUMBER() OVER (PARTITION BY manager, need "
+        f"ORDER BY rate DESC, l_start) AS sm_rank FROM ({starts}) x"
     )
     out.stages.append(
-        (f"{p}cov", parse(f"SELECT manager, MAX(l_start) AS logged_from FROM ({starts}) x GROUP BY manager"))
+        (
+            f"{p}cov",
+            parse(f"SELECT manager, MAX(l_start) AS logged_from FROM ({ranked}) y WHERE sm_rank = 1 GROUP BY manager"),
+        )
     )
     clipped_start = (
         f"CASE WHEN c.logged_from IS NOT NULL AND {seconds_between('s.s_start', 'c.logged_from')} > {grace} "

@@ -325,6 +325,14 @@ class Base(Strict):
             raise shape_error("'team' turns per-rep results into a manager finding: group_by [manager, rep]", "team")
         return self
 
+    def clips_to_logging(self) -> bool:
+        """Whether a team is judged only from when it logs the zero conditions' families.
+
+        False where those events are rare by nature (an answer to a poor result):
+        their first appearance in a team says when it was needed, not when logging began.
+        """
+        return True
+
     def zero_conditions(self) -> list[Condition] | None:
         """The conditions whose events, when missing, would themselves make findings.
 

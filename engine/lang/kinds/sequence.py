@@ -36,6 +36,9 @@ class SequenceLogic(Base):
     op: Op = "gte"
     value: Number = 1
 
+    def clips_to_logging(self) -> bool:
+        return False  # the second step is rare by nature: only a log without any is not assessed
+
     def zero_conditions(self) -> list[dict[str, Any]] | None:
         # with absent, a second step nobody logs is "missing" after every first step
         return [{"all": [self.where, self.then.where]}] if self.absent else None
