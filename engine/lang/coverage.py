@@ -10,7 +10,10 @@ that never follows), the compiler
 - except for answers that are rare by nature (sequences with ``absent``),
   clips every led period of a team to when the team logs the families of
   those types (``engine.vocab.FAMILIES``): from the team's first event of the
-  family, or, for a team with none at all, the first in the whole log. A first
+  family when a burst follows it (at least ``LOGGING_BURST_EVENTS`` in its
+  first ``LOGGING_BURST_DAYS``: a tool connected late logs at full rate at
+  once), otherwise from the whole log's first. A manager who rarely coaches
+  shows a lone first contact, not a burst, and is judged from the start. A first
   event within :data:`LOGGING_GRACE_DAYS` of the led period's start counts as
   logged from the start (a team's first one-on-one of a quarter is rarely on
   its first morning). A needed set spanning families is logged from when its
@@ -43,6 +46,7 @@ from engine.lang.sqlplan import (
     parse,
     seconds_between,
 )
+from engine.lang.setup import LOGGING_BURST_DAYS, LOGGING_BURST_EVENTS
 from engine.vocab import family_of
 
 if TYPE_CHECKING:
@@ -135,12 +139,14 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
         for family in sorted({family_of(t) for t in types})
     )
     starts = (
-        "SELECT m.manager, n.need, COALESCE(t.l_start, o.l_start) AS l_start, "
+        # a team's late first event starts its logging only when a burst follows it
+        f"SELECT m.manager, n.need, CASE WHEN t.early >= {LOGGING_BURST_EVENTS} THEN t.l_start "
+        "ELSE o.l_start END AS l_start, "
         f"COALESCE(t.events / GREATEST({seconds_between('t.l_start', 't.l_end')} / 86400, 1), 0) AS rate "
         f"FROM (SELECT DISTINCT manager FROM {base}) m CROSS JOIN ({sets}) n "
         f"JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
         "ON o.family = n.family "
-        f"LEFT JOIN (SELECT manager, family, l_start, l_end, events FROM {LOGGED} "
+        f"LEFT JOIN (SELECT manager, family, l_start, l_end, events, early FROM {LOGGED} "
         f"WHERE manager IS NOT NULL AND family IN ({listed})) t ON t.manager = m.manager AND t.family = n.family"
     )
     ranked = (

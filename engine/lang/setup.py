@@ -162,17 +162,36 @@ def _away_steps(infer_absence_days: float) -> list[tuple[str, str]]:
     ]
 
 
+LOGGING_BURST_DAYS = 14  # a family's first events in a team are read over this long ...
+LOGGING_BURST_EVENTS = 4  # ... and this many of them mark the start of its logging
+
+
 def _logged_steps() -> list[tuple[str, str]]:
-    """When each family of events is logged, per team (manager) and for the whole log (manager NULL)."""
+    """When each family of events is logged, per team (manager) and for the whole log (manager NULL).
+
+    ``early`` counts the events in the first ``LOGGING_BURST_DAYS`` from the first
+    one: a tool connected late logs at its full rate at once (``engine.lang.coverage``
+    reads a late first event as the start of logging only then), while a manager who
+    rarely does something shows a lone first event.
+    """
     fam = _family_case("type")
     rows = f"SELECT manager, ts, {fam} AS family FROM {EVENTS} WHERE type NOT IN {ROSTER_TYPES}"
+    burst = f"{seconds_between('first_ts', 'ts')} < {LOGGING_BURST_DAYS * 86400}"
+
+    def per(keys: str, select_keys: str) -> str:
+        firsts = f"SELECT r.*, MIN(ts) OVER (PARTITION BY {keys}) AS first_ts FROM ({rows}) r"
+        return (
+            f"SELECT {select_keys}, MIN(ts) AS l_start, MAX(ts) AS l_end, COUNT(*) AS events, "
+            f"SUM(CASE WHEN {burst} THEN 1 ELSE 0 END) AS early FROM ({firsts}) f"
+        )
+
     return [
         (
             LOGGED,
-            "SELECT manager, family, MIN(ts) AS l_start, MAX(ts) AS l_end, COUNT(*) AS events "
-            f"FROM ({rows}) r WHERE manager IS NOT NULL GROUP BY manager, family "
-            "UNION ALL SELECT CAST(NULL AS VARCHAR) AS manager, family, MIN(ts), MAX(ts), COUNT(*) "
-            f"FROM ({rows}) r GROUP BY family",
+            per("manager, family", "manager, family")
+            + " WHERE manager IS NOT NULL GROUP BY manager, family UNION ALL "
+            + per("family", "CAST(NULL AS VARCHAR) AS manager, family")
+            + " GROUP BY family",
         ),
         (TYPES, f"SELECT type, COUNT(*) AS events FROM {EVENTS} GROUP BY type"),
     ]
