@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from engine.lang.setup import LOGGING_BURST_EVENTS
 from engine.lang.sqlplan import (
     AWAY_MANAGER,
     AWAY_PAIR,
@@ -46,7 +47,6 @@ from engine.lang.sqlplan import (
     parse,
     seconds_between,
 )
-from engine.lang.setup import LOGGING_BURST_DAYS, LOGGING_BURST_EVENTS
 from engine.vocab import family_of
 
 if TYPE_CHECKING:
