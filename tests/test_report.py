@@ -38,7 +38,7 @@ def test_rule_meta_of_a_shipped_rule_as_set(log: Path, tmp_path: Path) -> None:
     assert len(meta.docs.false_positives) == 2 and meta.docs.false_positives[0].startswith("A genuine emergency")
     assert meta.docs.references == ("shared/seeds/002 (knee-jerk reactionary)",)
     params = {p.name: p for p in meta.params}
-    assert list(params) == ["bed_down", "min_churn", "window"]
+    assert list(params) == ["bed_down", "min_churn", "window", "decision_gap"]
     assert params["bed_down"] == ParamMeta("bed_down", "duration", "2w", "30d", params["bed_down"].doc)
     assert params["bed_down"].doc.startswith("Time a change of strategy")
     assert (params["min_churn"].value, params["min_churn"].default) == (2, 2)

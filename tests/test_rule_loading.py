@@ -404,7 +404,7 @@ def test_kind_absence_placeholders_known(tmp_path: Path) -> None:
     )
     rules = write(tmp_path, {"t/gap.yaml": text})
     assert [r.metric_names for r in compile_rules(load_rules([str(rules)]))] == [
-        ["longest_gap_days", "gaps_over", "contacts", "scope_days"]
+        ["longest_gap_days", "gaps_over", "contacts", "scope_days", "away_days"]
     ]
 
 
@@ -544,5 +544,9 @@ def test_shipped_rules_run_on_empty_log(tmp_path: Path) -> None:
     log = tmp_path / "empty.jsonl"
     log.write_text("")
     report = engine.check([str(log)], rules=[str(REPO / "rules")])
-    assert report.findings == [] and report.not_assessed == []
-    assert len(report.rules) > 0
+    assert report.findings == [] and len(report.rules) > 0
+    # an empty log holds none of the events any rule needs: those rules say so, once each, for everyone
+    needing = sorted(r.id for r in engine.prepare_rules([str(REPO / "rules")])[1] if r.needs)
+    assert sorted(n.rule for n in report.not_assessed) == needing and needing
+    assert all(n.manager is None for n in report.not_assessed)
+    assert len([w for w in report.warnings if "could not judge anyone" in w]) == len(needing)

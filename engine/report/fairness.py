@@ -162,8 +162,8 @@ def small_team_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> l
 
 def missing_not_assessed(rule: CompiledRule, missing: list[list[str]]) -> tuple[NotAssessed, str]:
     """The rule-wide entry (and the run's warning) when the whole log lacks events the rule needs."""
-    types = " or ".join(", ".join(t) for t in missing)
-    reason = f"the log holds no {types} events at all, so the rule could not judge anyone"
+    types = "; nor any of ".join(", ".join(t) for t in missing)
+    reason = f"the log holds none of the events this rule needs ({types}), so it could not judge anyone"
     return NotAssessed(rule.id, None, 0, 0, reason), f"rule '{rule.id}' not assessed: {reason}"
 
 
