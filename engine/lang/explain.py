@@ -45,6 +45,10 @@ _KINDS = {
 _AT_LEAST = ("lt", "lte")
 # The logic keys the sections below describe; any other key is printed as it is.
 _DESCRIBED = {
+    "team",
+    "merge",
+    "coverage",
+    "away_within",
     "kind",
     "where",
     "unless",
@@ -309,6 +313,8 @@ def _minimums(words: _Words, logic: Any) -> list[str]:
     for name in type(logic).model_fields:
         if (name.startswith("min_") or name == "first_min") and not (logic.kind == "match" and name == "min_events"):
             value = getattr(logic, name)
+            if value is None:  # an optional minimum that is not set
+                continue
             note = "no minimum" if value == 0 else why.get(name)
             lines += _item(name, words.value(value) + (f" ({note})" if note else ""))
     for index, also in enumerate(getattr(logic, "also", None) or []):
@@ -422,7 +428,49 @@ def logic_lines(rule: Rule, macros: Macros | None = None, lists: Lists | None = 
     lines += _window(words, logic)
     lines += _threshold(words, logic)
     lines += _minimums(words, logic)
+    lines += _fairness(words, logic)
     lines += _other_keys(words, logic)
+    return lines
+
+
+def _fairness(words: _Words, logic: Any) -> list[str]:
+    """The keys that decide whom a finding may name and when (docs/FAIRNESS.md)."""
+    lines: list[str] = []
+    team = logic.team
+    if team is not None:
+        alone = f", or one rep alone at {words.value(team.alone)}" if team.alone is not None else ""
+        lines += _item(
+            "team",
+            f"one finding per manager listing the reps: fires when at least {words.value(team.min_reps)} reps "
+            f"and {words.value(team.min_share)} of the reps assessed are past the line{alone} "
+            f"(teams under {words.value(team.min_team)} assessed reps: only the lone case); the rule's own "
+            f"severity needs {words.value(team.full.min_reps)} reps and {words.value(team.full.min_share)} of "
+            "the team, anything less is one level lower",
+        )
+    if logic.merge is not None:
+        within = f" or less than {words.value(logic.merge.within)} apart" if logic.merge.within else ""
+        day = "on the same UTC day" if logic.merge.same_day else ""
+        lines += _item(
+            "one decision",
+            f"events with the same {', '.join(logic.merge.same)} {day}{within} count once".replace("  ", " "),
+        )
+    if logic.away_within is not None:
+        lines += _item(
+            "after a leave",
+            f"qualifying events up to {words.value(logic.away_within)} after the rep (or manager) was away are "
+            "left out",
+        )
+    zero = logic.zero_conditions()
+    if logic.coverage == "off" or not zero:
+        coverage = "off: zero qualifying events cannot make a finding" if zero is None else "off"
+    elif logic.clips_to_logging():
+        coverage = (
+            "not assessed when the log holds none of the events it needs; each team judged from when it "
+            "logs them (a late first event followed by a burst), days away left out"
+        )
+    else:
+        coverage = "not assessed when the log holds none of the events it needs"
+    lines += _item("data coverage", coverage)
     return lines
 
 
