@@ -373,7 +373,7 @@ def test_explain_absence_and_lists() -> None:
     assert "min_denominator: $min_messages (default 1)" in out
 
 
-def test_explain_prints_other_logic_keys_generically(tmp_path: Path) -> None:
+def test_explain_prints_the_data_coverage_setting(tmp_path: Path) -> None:
     rules_dir = tmp_path / "rules" / "t"
     rules_dir.mkdir(parents=True)
     (rules_dir / "rule.yaml").write_text(
@@ -386,7 +386,7 @@ def test_explain_prints_other_logic_keys_generically(tmp_path: Path) -> None:
     loaded = ruleset.get("t/rule")
     assert loaded is not None
     out = explain(loaded.rule, ruleset.macros, ruleset.lists)
-    assert "  coverage: off" in out
+    assert "  data coverage: off" in out
     assert "fires when: count >= 1 (min_events)" in out
     assert "whose actions count: anyone's (no actor filter)" in out
 
