@@ -113,11 +113,13 @@ def notes(
     if rule.merged:
         out.append(rule.merged)
     zero = [name for name in ("count", "contacts") if finding.metrics.get(name) == 0]
-    if zero and rule.needs:
+    silent = [r["rep"] for r in reps if any(r["metrics"].get(name) == 0 for name in ("count", "contacts"))]
+    if (zero or silent) and rule.needs:
         looked = " or ".join(", ".join(types) for types in rule.needs)
+        where = f"for {', '.join(map(str, silent))}" if silent and not zero else "here"
         out.append(
-            f"none of the events looked for ({looked}) were found here; the log holds them for other teams or "
-            "times, so none is read as not done rather than not logged"
+            f"none of the events looked for ({looked}) were found {where}; the log holds them for other teams, "
+            "reps or times, so none is read as not done rather than not logged"
         )
     return out
 
