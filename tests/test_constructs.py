@@ -840,6 +840,21 @@ def calls(
     return [ev(i, d, event_type, manager, manager=manager, rep="r1") for i, d in ids_days]
 
 
+def at_work(rep: str, first: str, last: str, every_days: int = 3) -> list[dict[str, Any]]:
+    """The rep's own work: an email at noon every ``every_days`` days from ``first`` up to ``last``.
+
+    A rep who is neither actor nor rep of any event for 14 days is taken to be away
+    (``engine/lang/setup.py``), so the hand-built logs give their reps this activity.
+    ``email_sent`` matches none of the rules that use it, and inside the log's first
+    and last days it does not move the span.
+    """
+    day, end, out = dt.date.fromisoformat(first), dt.date.fromisoformat(last), []
+    while day <= end:
+        out.append(ev(f"{rep}-mail-{day}", f"{day} 12:00", "email_sent", rep, rep=rep))
+        day += dt.timedelta(days=every_days)
+    return out
+
+
 def test_window_whole_min_days_fires(tmp_path: Path) -> None:
     events = span_marks("2026-01-01", "2026-02-09") + calls([("c1", "2026-01-10 12:00")])
     logic = {
@@ -1159,8 +1174,12 @@ def test_window_calendar_prorate_off_uses_full_threshold(tmp_path: Path) -> None
 
 
 def test_window_calendar_prorate_not_assessed_when_joined_late(tmp_path: Path) -> None:
-    # joined on the 9th: 23/31 = 0.742 < 0.75
-    events = span_marks("2026-01-01", "2026-01-31") + [added("j1", "2026-01-09", "m1", "r1")]
+    # joined on the 9th: 23/31 = 0.742 < 0.75. The one listened call (1 < 10) would fire if January
+    # were judged; it also means the log holds call_listened, so the rule is assessed at all.
+    events = span_marks("2026-01-01", "2026-01-31") + [
+        added("j1", "2026-01-09", "m1", "r1"),
+        ev("c1", "2026-01-10 10:00", "call_listened", "m1", rep="r1"),
+    ]
     report = run_rule(tmp_path, events, PRORATED)
     assert findings(report) == []
     assert [(n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("m1", 1, 1)]
@@ -1175,9 +1194,23 @@ ZERO_CALLS = {
 }
 
 
+def listening_team(manager: str = "m9", rep: str = "r9") -> list[dict[str, Any]]:
+    """Another team, listening to one call on the 5th of each month, January to April 2026.
+
+    A log without any call_listened leaves ZERO_CALLS not assessed for everyone, and a
+    log whose first one comes late clips every team to it: this team's calls put the
+    type in the log from its first week. It has no roster entries, so it is judged over
+    the whole log, and it is quiet there (one call a month, never fewer than 1).
+    """
+    return [
+        ev(f"{manager}-l{month}", f"2026-{month:02d}-05 10:00", "call_listened", manager, manager=manager, rep=rep)
+        for month in range(1, 5)
+    ]
+
+
 def test_window_clipped_to_roster_join(tmp_path: Path) -> None:
-    # log: Jan 1 - Apr 30; m2 takes over r5 on Mar 1 and never listens to a call
-    events = span_marks("2026-01-01", "2026-04-30") + [added("j1", "2026-03-01", "m2", "r5")]
+    # log: Jan 1 - Apr 30; m2 takes over r5 on Mar 1 and never listens to a call (m9's team does)
+    events = span_marks("2026-01-01", "2026-04-30") + listening_team() + [added("j1", "2026-03-01", "m2", "r5")]
     report = run_rule(tmp_path, events, ZERO_CALLS)
     finding = one(report)
     assert finding.manager == "m2"
@@ -1187,11 +1220,15 @@ def test_window_clipped_to_roster_join(tmp_path: Path) -> None:
 
 
 def test_window_clipped_to_roster_removal(tmp_path: Path) -> None:
-    # m3 leads r6 from before the log until Mar 1 (r6 transferred away)
-    events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2025-11-01", "m3", "r6"),
-        removed("j2", "2026-03-01", "m3", "r6"),
-    ]
+    # m3 leads r6 from before the log until Mar 1 (r6 transferred away); m9's team listens
+    events = (
+        span_marks("2026-01-01", "2026-04-30")
+        + listening_team()
+        + [
+            added("j1", "2025-11-01", "m3", "r6"),
+            removed("j2", "2026-03-01", "m3", "r6"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ZERO_CALLS))
     assert finding.manager == "m3"
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-03-01"))
@@ -1220,14 +1257,19 @@ def test_window_sliding_clipped_to_roster_join(tmp_path: Path) -> None:
 
 
 def test_window_whole_each_led_period(tmp_path: Path) -> None:
-    # m1 led r1 in January and again in March; February and April are not m1's
-    events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        removed("j2", "2026-02-01", "m1", "r1"),
-        added("j3", "2026-03-01", "m1", "r1"),
-        removed("j4", "2026-04-01", "m1", "r1"),
-        ev("c1", "2026-02-15", "call_listened", "m1", manager="m1", rep="r1"),  # outside both periods
-    ]
+    # m1 led r1 in January and again in March; February and April are not m1's. m9's team
+    # listens from Jan 5, so January is judged although m1's own first call is in February.
+    events = (
+        span_marks("2026-01-01", "2026-04-30")
+        + listening_team()
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            removed("j2", "2026-02-01", "m1", "r1"),
+            added("j3", "2026-03-01", "m1", "r1"),
+            removed("j4", "2026-04-01", "m1", "r1"),
+            ev("c1", "2026-02-15", "call_listened", "m1", manager="m1", rep="r1"),  # outside both periods
+        ]
+    )
     logic = {"kind": "threshold", "where": {"type": "call_listened"}, "op": "lt", "value": 1}
     found = findings(run_rule(tmp_path, events, logic))
     assert [(f.manager, f.window_start, f.window_end, f.metrics["count"], f.evidence) for f in found] == [
@@ -1730,15 +1772,20 @@ def test_sequence_absent_follow_up_too_late_fires(tmp_path: Path) -> None:
     assert (finding.rep, finding.evidence) == ("r2", ["q2"])
 
 
+# A coaching session with a rep who missed nothing: it answers no miss, but a log without any
+# performance_plan_started or coaching_session leaves ABSENT not assessed for everyone.
+ANSWER_LOGGED = ev("h9", "2026-02-01", "coaching_session", "m1", manager="m1", rep="r9")
+
+
 def test_sequence_absent_near_end_of_log_not_counted(tmp_path: Path) -> None:
     # the log ends Apr 30 (span end May 1): a miss on Apr 1 could still be followed up by May 16
-    events = span_marks("2026-01-01", "2026-04-30") + [quota("q3", "2026-04-01", "r3", 0.5)]
+    events = span_marks("2026-01-01", "2026-04-30") + [ANSWER_LOGGED, quota("q3", "2026-04-01", "r3", 0.5)]
     assert findings(run_rule(tmp_path, events, ABSENT)) == []
 
 
 def test_sequence_absent_exactly_within_before_end_counted(tmp_path: Path) -> None:
     # Mar 17 + 45d = May 1 = the end of the log: it is known that nothing followed
-    events = span_marks("2026-01-01", "2026-04-30") + [quota("q3", "2026-03-17", "r3", 0.5)]
+    events = span_marks("2026-01-01", "2026-04-30") + [ANSWER_LOGGED, quota("q3", "2026-03-17", "r3", 0.5)]
     finding = one(run_rule(tmp_path, events, ABSENT))
     assert (finding.rep, finding.evidence) == ("r3", ["q3"])
 
@@ -1759,56 +1806,96 @@ def contact(event_id: str, day: str, rep: str = "r1", event_type: str = "one_on_
     return ev(event_id, day, event_type, "m1", rep=rep)
 
 
+# In these logs every rep is at work (an email every three days, at_work) unless a test says
+# otherwise: a rep with no event at all for 14 days is taken to be away, and days away are no
+# one's gap. The contacts themselves are also events of the rep.
+
+
+def other_team(manager: str = "m2", rep: str = "r2") -> list[dict[str, Any]]:
+    """A second team over Jan 1 - Mar 31: a one-on-one every 14 days from Jan 2, its rep at work.
+
+    Its Jan 2 one-on-one shows the log holds one-on-ones from its first week, so a team with
+    no contact at all, or with a lone late first one (a manager who rarely meets, not a tool
+    connected late), is judged from the start of its period. Quiet: no gap over 14 days.
+    """
+    days = [dt.date(2026, 1, 2) + dt.timedelta(days=14 * i) for i in range(7)]  # Jan 2, 16, ... Mar 27
+    return (
+        [added(f"{manager}-in", "2026-01-01", manager, rep)]
+        + [ev(f"{manager}-o{i}", f"{day} 10:00", "one_on_one_held", manager, rep=rep) for i, day in enumerate(days)]
+        + at_work(rep, "2026-01-01", "2026-03-31")
+    )
+
+
 def test_absence_fires(tmp_path: Path) -> None:
-    # scope Jan 1 - Apr 1 (90 days); gaps 9, 46, 13, 22 days
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-01-10"),
-        contact("c2", "2026-02-25", event_type="ride_along"),
-        contact("c3", "2026-03-10"),
-        contact("x1", "2026-02-01", event_type="call_logged"),  # not a contact
-    ]
+    # scope Jan 1 - Apr 1 (90 days); gaps 9, 46, 13, 22 days; r1 at work throughout, nothing away
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            contact("c1", "2026-01-10"),
+            contact("c2", "2026-02-25", event_type="ride_along"),
+            contact("c3", "2026-03-10"),
+            contact("x1", "2026-02-01", event_type="call_logged"),  # not a contact
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     assert (finding.manager, finding.rep) == ("m1", "r1")
     assert (finding.window_start, finding.window_end) == (D("2026-01-10"), D("2026-02-25"))
-    assert finding.metrics == {"longest_gap_days": 46, "gaps_over": 1, "contacts": 3, "scope_days": 90}
+    assert finding.metrics == {"longest_gap_days": 46, "gaps_over": 1, "contacts": 3, "scope_days": 90, "away_days": 0}
     assert finding.evidence == ["c1", "c2"]
     assert finding.message == "46 days"
 
 
 def test_absence_gap_of_exactly_max_gap_fires(tmp_path: Path) -> None:
     # gaps 9, 35, 15, 24, 7 days: "at or over" max_gap
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-01-10"),
-        contact("c2", "2026-02-14"),
-        contact("c3", "2026-03-01"),
-        contact("c4", "2026-03-25"),
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            contact("c1", "2026-01-10"),
+            contact("c2", "2026-02-14"),
+            contact("c3", "2026-03-01"),
+            contact("c4", "2026-03-25"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     assert (finding.window_start, finding.window_end) == (D("2026-01-10"), D("2026-02-14"))
-    assert finding.metrics == {"longest_gap_days": 35, "gaps_over": 1, "contacts": 4, "scope_days": 90}
+    assert finding.metrics == {"longest_gap_days": 35, "gaps_over": 1, "contacts": 4, "scope_days": 90, "away_days": 0}
     assert finding.evidence == ["c1", "c2"]
 
 
 def test_absence_regular_contact_quiet(tmp_path: Path) -> None:
+    # a one-on-one on the 12th of each month: gaps 11, 31, 28, 20 days. The first comes within
+    # 14 days of the period's start, so one-on-ones count as logged from Jan 1 (a first one on
+    # Jan 20, with no other team logging them, would leave Jan 1 - 20 not assessed).
     events = (
         span_marks("2026-01-01", "2026-03-31")
         + [added("j1", "2026-01-01", "m1", "r1")]
-        + [contact(f"c{i}", day) for i, day in enumerate(["2026-01-20", "2026-02-20", "2026-03-20"], 1)]
-    )  # gaps 19, 31, 28, 12 days
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + [contact(f"c{i}", day) for i, day in enumerate(["2026-01-12", "2026-02-12", "2026-03-12"], 1)]
+    )
     report = run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG)
     assert findings(report) == []
     assert report.not_assessed == []
 
 
 def test_absence_gap_from_start_cites_roster_event(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        contact("c1", "2026-02-15"),
-        contact("c2", "2026-03-01"),
-        contact("c3", "2026-03-20"),
-    ]
+    # m1's first contact with r1 comes 45 days after r1 joined. m2's team logs one-on-ones from
+    # Jan 2 (other_team), so the log holds them from its first week: m1's lone late first
+    # contact is a gap, not a tool connected late.
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + other_team()
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            contact("c1", "2026-02-15"),
+            contact("c2", "2026-03-01"),
+            contact("c3", "2026-03-20"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     assert (finding.window_start, finding.window_end) == (D("2026-01-01"), D("2026-02-15"))
     assert finding.metrics["longest_gap_days"] == 45
@@ -1816,41 +1903,57 @@ def test_absence_gap_from_start_cites_roster_event(tmp_path: Path) -> None:
 
 
 def test_absence_gap_to_end_of_tenure(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-04-30") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        removed("j2", "2026-03-31", "m1", "r1"),
-        contact("c1", "2026-01-10"),
-        contact("c2", "2026-02-01"),
-        contact("c3", "2026-02-20"),
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-04-30")
+        + at_work("r1", "2026-01-01", "2026-03-30")  # at work while on m1's team
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            removed("j2", "2026-03-31", "m1", "r1"),
+            contact("c1", "2026-01-10"),
+            contact("c2", "2026-02-01"),
+            contact("c3", "2026-02-20"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     # Feb 20 -> Mar 31 (removal) is 39 days; the empty April is not m1's
     assert (finding.window_start, finding.window_end) == (D("2026-02-20"), D("2026-03-31"))
-    assert finding.metrics == {"longest_gap_days": 39, "gaps_over": 1, "contacts": 3, "scope_days": 89}
+    assert finding.metrics == {"longest_gap_days": 39, "gaps_over": 1, "contacts": 3, "scope_days": 89, "away_days": 0}
     assert finding.evidence == ["c3", "j2"]
 
 
 def test_absence_per_rep(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        added("j2", "2026-01-01", "m1", "r2"),
-        contact("c1", "2026-01-20", "r1"),
-        contact("c2", "2026-02-20", "r1"),
-        contact("c3", "2026-03-20", "r1"),
-        contact("d1", "2026-01-20", "r2"),  # then nothing for 71 days
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + at_work("r2", "2026-01-01", "2026-03-31")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            added("j2", "2026-01-01", "m1", "r2"),
+            contact("c1", "2026-01-12", "r1"),  # gaps 11, 31, 28, 20 days; the team's first within 14 days
+            contact("c2", "2026-02-12", "r1"),
+            contact("c3", "2026-03-12", "r1"),
+            contact("d1", "2026-01-20", "r2"),  # then nothing for 71 days
+        ]
+    )
     finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
     assert (finding.manager, finding.rep) == ("m1", "r2")
     assert (finding.window_start, finding.window_end) == (D("2026-01-20"), D("2026-04-01"))
-    assert finding.metrics == {"longest_gap_days": 71, "gaps_over": 1, "contacts": 1, "scope_days": 90}
+    assert finding.metrics == {"longest_gap_days": 71, "gaps_over": 1, "contacts": 1, "scope_days": 90, "away_days": 0}
     assert finding.evidence == ["d1"]
 
 
 def test_absence_short_roster_period_not_assessed(tmp_path: Path) -> None:
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        removed("j2", "2026-01-20", "m1", "r1"),  # 19 days
-    ]
+    # m2's team logs one-on-ones from Jan 2 (other_team), so the rule is assessed and m1, with no
+    # contact at all, is judged from Jan 1
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + other_team()
+        + at_work("r1", "2026-01-01", "2026-01-19")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            removed("j2", "2026-01-20", "m1", "r1"),  # 19 days
+        ]
+    )
     report = run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG)
     assert findings(report) == []  # no contact at all, but 19 days < 35
     assert [(n.rule, n.manager, n.windows, n.not_assessed) for n in report.not_assessed] == [("t/rule", "m1", 1, 1)]
@@ -1858,18 +1961,88 @@ def test_absence_short_roster_period_not_assessed(tmp_path: Path) -> None:
 
 def test_absence_by_manager(tmp_path: Path) -> None:
     logic = {**ABSENCE, "group_by": ["manager"]}
-    events = span_marks("2026-01-01", "2026-03-31") + [
-        added("j1", "2026-01-01", "m1", "r1"),
-        added("j2", "2026-01-01", "m1", "r2"),
-        contact("c1", "2026-01-20", "r1"),
-        contact("c2", "2026-02-10", "r2"),
-        contact("c3", "2026-03-25", "r1"),
-    ]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + at_work("r1", "2026-01-01", "2026-03-31")
+        + at_work("r2", "2026-01-01", "2026-03-31")
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            added("j2", "2026-01-01", "m1", "r2"),
+            contact("c1", "2026-01-12", "r1"),  # gaps 11, 29, 43, 7 days; the first within 14 days
+            contact("c2", "2026-02-10", "r2"),
+            contact("c3", "2026-03-25", "r1"),
+        ]
+    )
     finding = one(run_rule(tmp_path, events, logic, message=ABSENCE_MSG))
     assert (finding.manager, finding.rep) == ("m1", None)
     assert (finding.window_start, finding.window_end) == (D("2026-02-10"), D("2026-03-25"))
-    assert finding.metrics == {"longest_gap_days": 43, "gaps_over": 1, "contacts": 3, "scope_days": 90}
+    assert finding.metrics == {"longest_gap_days": 43, "gaps_over": 1, "contacts": 3, "scope_days": 90, "away_days": 0}
     assert finding.evidence == ["c2", "c3"]
+
+
+def test_absence_recorded_leave_left_out_of_gap(tmp_path: Path) -> None:
+    # Contacts as in test_absence_fires (gaps 9, 46, 13, 22 days). r1 is on recorded leave from
+    # Feb 2 to Feb 11, both days included: Feb 2 00:00 - Feb 12 00:00, 10 days inside the 46-day
+    # gap, which keeps 46 - 10 = 36 days (>= 35). r1 logs nothing while away: the emails stop
+    # after Jan 31 12:00 and resume Feb 12 12:00, 12 days (< 14), so nothing more is inferred.
+    work = [e for e in at_work("r1", "2026-01-01", "2026-03-31") if not "2026-02-02" <= e["ts"][:10] <= "2026-02-11"]
+    events = (
+        span_marks("2026-01-01", "2026-03-31")
+        + work
+        + [
+            added("j1", "2026-01-01", "m1", "r1"),
+            ev("leave", "2026-01-26 09:00", "person_absent", "r1", attrs={"from": "2026-02-02", "to": "2026-02-11"}),
+            contact("c1", "2026-01-10"),
+            contact("c2", "2026-02-25"),
+            contact("c3", "2026-03-10"),
+        ]
+    )
+    finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
+    assert (finding.manager, finding.rep) == ("m1", "r1")
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10"), D("2026-02-25"))
+    assert finding.metrics == {
+        "longest_gap_days": 36,
+        "gaps_over": 1,
+        "contacts": 3,
+        "scope_days": 90,
+        "away_days": 10,
+    }
+    assert finding.evidence == ["c1", "c2"]
+    assert finding.message == "36 days"
+    # the same log without the record: the 12 silent days are too few to infer, all 46 days count
+    events = [e for e in events if e["id"] != "leave"]
+    twin = one(run_rule(tmp_path / "unrecorded", events, ABSENCE, message=ABSENCE_MSG))
+    assert (twin.metrics["longest_gap_days"], twin.metrics["away_days"]) == (46, 0)
+
+
+def test_absence_stretch_without_events_left_out_of_gap(tmp_path: Path) -> None:
+    # Contacts Jan 10, Mar 10, Mar 25: gaps 9, 59, 15, 7 days. r1's emails stop after Jan 31
+    # 12:00 and resume Feb 20 12:00: 20 days (>= 14) in which r1 is neither actor nor rep of any
+    # event read as unrecorded leave, from their last event before to their first after. The
+    # 59-day gap keeps 59 - 20 = 39 days (>= 35).
+    contacts = [
+        added("j1", "2026-01-01", "m1", "r1"),
+        contact("c1", "2026-01-10"),
+        contact("c2", "2026-03-10"),
+        contact("c3", "2026-03-25"),
+    ]
+    silent = at_work("r1", "2026-01-01", "2026-01-31") + at_work("r1", "2026-02-20", "2026-03-31")
+    events = span_marks("2026-01-01", "2026-03-31") + silent + contacts
+    finding = one(run_rule(tmp_path, events, ABSENCE, message=ABSENCE_MSG))
+    assert (finding.manager, finding.rep) == ("m1", "r1")
+    assert (finding.window_start, finding.window_end) == (D("2026-01-10"), D("2026-03-10"))
+    assert finding.metrics == {
+        "longest_gap_days": 39,
+        "gaps_over": 1,
+        "contacts": 3,
+        "scope_days": 90,
+        "away_days": 20,
+    }
+    assert finding.evidence == ["c1", "c2"]
+    # the same contacts with r1 at work throughout: nothing is left out of the 59 days
+    events = span_marks("2026-01-01", "2026-03-31") + at_work("r1", "2026-01-01", "2026-03-31") + contacts
+    twin = one(run_rule(tmp_path / "at_work", events, ABSENCE, message=ABSENCE_MSG))
+    assert (twin.metrics["longest_gap_days"], twin.metrics["away_days"]) == (59, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2201,6 +2374,10 @@ def test_determinism_shuffled_log_same_json(tmp_path: Path) -> None:
         ]
         + misses("market", "pricing", "competition", "execution")[2:]
         + [quota("q1", "2026-01-05", "r1", 0.5), quota("q2", "2026-01-05", "r2", 0.4)]
+        # the reps at work while on a team, so the contact gaps are not taken for leave
+        + at_work("r1", "2026-01-01", "2026-04-30")
+        + at_work("r2", "2026-01-01", "2026-04-30")
+        + at_work("r3", "2026-02-10", "2026-04-30")
     )
     outputs = []
     for seed in (None, 1, 2, 3):
