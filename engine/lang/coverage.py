@@ -11,9 +11,13 @@ that never follows), the compiler
   clips every led period of a team to when the team logs the families of
   those types (``engine.vocab.FAMILIES``): from the team's first event of the
   family when a burst follows it (at least ``LOGGING_BURST_EVENTS`` in its
-  first ``LOGGING_BURST_DAYS``: a tool connected late logs at full rate at
+  first ``LOGGING_BURST_DAYS``, pro rata when the manager led for less of that
+  time, and never fewer than two: a tool connected late logs at full rate at
   once), otherwise from the whole log's first. A manager who rarely coaches
-  shows a lone first contact, not a burst, and is judged from the start. A first
+  shows a lone first contact, not a burst, and is judged from the start. A
+  team with none of a family at all is judged from the first such event about
+  its reps by anyone (a predecessor who left before the tool came is not
+  judged on it), else from the whole log's first. A first
   event within :data:`LOGGING_GRACE_DAYS` of the led period's start counts as
   logged from the start (a team's first one-on-one of a quarter is rarely on
   its first morning). A needed set spanning families is logged from when its
@@ -34,11 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from engine.lang.setup import LOGGING_BURST_EVENTS
+from engine.lang.setup import LOGGING_BURST_DAYS, LOGGING_BURST_EVENTS
 from engine.lang.sqlplan import (
     AWAY_MANAGER,
     AWAY_PAIR,
     LOGGED,
+    LOGGED_REP,
     SCOPES_MANAGER,
     SCOPES_PAIR,
     TYPES,
@@ -138,16 +143,27 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
         for index, types in enumerate(needs)
         for family in sorted({family_of(t) for t in types})
     )
+    # The burst a late first event needs: LOGGING_BURST_EVENTS in LOGGING_BURST_DAYS, fewer when
+    # the manager led for less of that time after it (a predecessor who left days after the
+    # tool came), but always two at least: one event is no burst.
+    led_days = f"LEAST({LOGGING_BURST_DAYS}, {seconds_between('t.l_start', 'm.m_end')} / 86400)"
+    burst = f"GREATEST(2, {LOGGING_BURST_EVENTS} * {led_days} / {LOGGING_BURST_DAYS})"
     starts = (
         # a team's late first event starts its logging only when a burst follows it
-        f"SELECT m.manager, n.need, CASE WHEN t.early >= {LOGGING_BURST_EVENTS} THEN t.l_start "
-        "ELSE o.l_start END AS l_start, "
+        # a team that logs none of it at all: from the first such event about its reps, by
+        # anyone (a successor who got the tool), else the whole log's first
+        f"SELECT m.manager, n.need, CASE WHEN t.early >= {burst} THEN t.l_start "
+        "WHEN t.l_start IS NULL THEN COALESCE(rr.l_start, o.l_start) ELSE o.l_start END AS l_start, "
         f"COALESCE(t.events / GREATEST({seconds_between('t.l_start', 't.l_end')} / 86400, 1), 0) AS rate "
-        f"FROM (SELECT DISTINCT manager FROM {base}) m CROSS JOIN ({sets}) n "
+        f"FROM (SELECT manager, MAX(s_end) AS m_end FROM {base} GROUP BY manager) m CROSS JOIN ({sets}) n "
         f"JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
         "ON o.family = n.family "
         f"LEFT JOIN (SELECT manager, family, l_start, l_end, events, early FROM {LOGGED} "
-        f"WHERE manager IS NOT NULL AND family IN ({listed})) t ON t.manager = m.manager AND t.family = n.family"
+        f"WHERE manager IS NOT NULL AND family IN ({listed})) t ON t.manager = m.manager AND t.family = n.family "
+        f"LEFT JOIN (SELECT s.manager, r.family, MIN(r.l_start) AS l_start FROM "
+        f"(SELECT DISTINCT manager, rep FROM {SCOPES_PAIR}) s JOIN {LOGGED_REP} r ON r.rep = s.rep "
+        f"AND r.family IN ({listed}) GROUP BY s.manager, r.family) rr ON rr.manager = m.manager "
+        "AND rr.family = n.family"
     )
     ranked = (
         "SELECT manager, need, l_start, ROW_NUMBER() OVER (PARTITION BY manager, need "

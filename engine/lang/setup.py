@@ -38,6 +38,7 @@ from engine.lang.sqlplan import (
     AWAY_PAIR,
     EVENTS,
     LOGGED,
+    LOGGED_REP,
     RAW,
     SCOPES_MANAGER,
     SCOPES_PAIR,
@@ -192,6 +193,11 @@ def _logged_steps() -> list[tuple[str, str]]:
             + " WHERE manager IS NOT NULL GROUP BY manager, family UNION ALL "
             + per("family", "CAST(NULL AS VARCHAR) AS manager, family")
             + " GROUP BY family",
+        ),
+        (
+            LOGGED_REP,
+            f"SELECT rep, {fam} AS family, MIN(ts) AS l_start FROM {EVENTS} "
+            f"WHERE rep IS NOT NULL AND type NOT IN {ROSTER_TYPES} GROUP BY rep, {fam}",
         ),
         (TYPES, f"SELECT type, COUNT(*) AS events FROM {EVENTS} GROUP BY type"),
     ]

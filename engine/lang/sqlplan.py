@@ -25,6 +25,7 @@ AWAY = "sm_away"  # person, a_start, a_end, how: days a person was away (recorde
 AWAY_PAIR = "sm_away_p"  # manager, rep, a_start, a_end: the rep or their manager away
 AWAY_MANAGER = "sm_away_m"  # manager, a_start, a_end: the manager away
 TYPES = "sm_types"  # type, events: the event types the log holds
+LOGGED_REP = "sm_logged_r"  # rep, family, l_start: the first event of a family about each rep, by anyone
 LOGGED = "sm_logged"  # manager (NULL: the whole log), family, l_start, l_end, events: when a family is logged
 
 # Names a plan gives its own columns, where user-given names (metrics, ratio parts,
