@@ -133,8 +133,8 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
     p = rc.prefix
     listed = ", ".join(f"'{f}'" for f in families)
     grace = LOGGING_GRACE_DAYS * 86400
-    # Per manager and needed set: when the set's main family for the team (the one it logs
-    # most often: events per day from its first to its last; ties: the earlier) starts, the team's first event of it or, for a team
+    # Per manager and needed set: when the set's main family for the team (the one that
+    # recurs most often after its first event; ties: the earlier) starts, the team's first event of it or, for a team
     # with none of the set at all, the whole log's first; then the latest over the sets.
     # A sparse companion (a monthly ride-along logged before the one-on-one tool) does not
     # make the set logged.
@@ -154,11 +154,13 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
         # anyone (a successor who got the tool), else the whole log's first
         f"SELECT m.manager, n.need, CASE WHEN t.early >= {burst} THEN t.l_start "
         "WHEN t.l_start IS NULL THEN COALESCE(rr.l_start, o.l_start) ELSE o.l_start END AS l_start, "
-        f"COALESCE(t.events / GREATEST({seconds_between('t.l_start', 't.l_end')} / 86400, 1), 0) AS rate "
+        # how often the family recurs after its first event, to the end of the manager's time
+        # (a lone ride-along recurs never; weekly one-on-ones every week)
+        f"COALESCE((t.events - 1) / GREATEST({seconds_between('t.l_start', 'm.m_end')} / 86400, 1), 0) AS rate "
         f"FROM (SELECT manager, MAX(s_end) AS m_end FROM {base} GROUP BY manager) m CROSS JOIN ({sets}) n "
         f"JOIN (SELECT family, l_start FROM {LOGGED} WHERE manager IS NULL AND family IN ({listed})) o "
         "ON o.family = n.family "
-        f"LEFT JOIN (SELECT manager, family, l_start, l_end, events, early FROM {LOGGED} "
+        f"LEFT JOIN (SELECT manager, family, l_start, events, early FROM {LOGGED} "
         f"WHERE manager IS NOT NULL AND family IN ({listed})) t ON t.manager = m.manager AND t.family = n.family "
         f"LEFT JOIN (SELECT s.manager, r.family, MIN(r.l_start) AS l_start FROM "
         f"(SELECT DISTINCT manager, rep FROM {SCOPES_PAIR}) s JOIN {LOGGED_REP} r ON r.rep = s.rep "
