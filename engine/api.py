@@ -23,6 +23,7 @@ from engine.ingest import LoadResult, load_events, write_rejects
 from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 from engine.lang.plan import CompiledRule
+from engine.lang.setup import INFER_ABSENCE_DAYS
 from engine.report import fairness
 from engine.report.build import build_findings, build_not_assessed, rule_meta
 from engine.report.model import Finding, NotAssessed, Report
@@ -79,12 +80,14 @@ def evaluate(
     with_origins: bool = False,  # accepted for compatibility: findings always carry their origins
     backend: str = DEFAULT_BACKEND,
     inputs: Sequence[str] = (),
+    infer_absence_days: float = INFER_ABSENCE_DAYS,
 ) -> Report:
     """Run compiled rules over loaded events: no I/O, no printing.
 
     ``inputs`` names the event files the log came from, for formats that cite them.
+    ``infer_absence_days``: a rep with no events for this long is taken to be away (0: never).
     """
-    runner = get_backend(backend)(loaded.table)
+    runner = get_backend(backend)(loaded.table, infer_absence_days=infer_absence_days)
     try:
         findings: list[Finding] = []
         not_assessed: list[NotAssessed] = []
@@ -185,6 +188,13 @@ def check(
         raise errors[0] if len(errors) == 1 else ProblemsFound(errors)
     if rejects is not None:
         write_rejects(rejects, loaded.problems)
-    report = evaluate(loaded, compiled, max_evidence=max_evidence, backend=backend, inputs=events)
+    report = evaluate(
+        loaded,
+        compiled,
+        max_evidence=max_evidence,
+        backend=backend,
+        inputs=events,
+        infer_absence_days=settings.infer_absence_days,
+    )
     report.fail_on = settings.fail_on
     return report

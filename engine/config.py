@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.errors import ConfigError, Problem
 from engine.lang.loader import RuleSet
-from engine.lang.params import coerce
+from engine.lang.params import coerce, parse_duration
+from engine.lang.setup import INFER_ABSENCE_DAYS
 from engine.lang.yamlpos import Located, YamlProblems, read_located
 
 CONFIG_NAME = "salesmirror.yaml"
@@ -26,6 +27,21 @@ class ConfigFile(BaseModel):
     severity: dict[str, Literal["low", "medium", "high"]] = Field(default_factory=dict)
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     fail_on: Literal["low", "medium", "high", "never"] | None = None
+    infer_absence: str | bool | None = Field(
+        None,
+        description="A rep with no events at all for this long is taken to be away (a duration such as 14d, "
+        "or 'off'); the default is 14d.",
+    )
+
+    @field_validator("infer_absence")
+    @classmethod
+    def _duration_or_off(cls, value: str | bool | None) -> str | None:
+        if value is None or value == "off" or value is False:  # YAML reads a bare off as false
+            return None if value is None else "off"
+        if value is True:
+            raise ValueError("give a duration such as 14d, or off")
+        parse_duration(value)  # raises ValueError with the reason
+        return value
 
 
 @dataclass
@@ -42,6 +58,7 @@ class Settings:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_on: str | None = None
     sets: list[str] = field(default_factory=list)
+    infer_absence_days: float = INFER_ABSENCE_DAYS  # 0: off
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -100,7 +117,16 @@ def read_config(path: str | None) -> Settings:
         severity=dict(parsed.severity),
         params={k: dict(v) for k, v in parsed.params.items()},
         fail_on=parsed.fail_on,
+        infer_absence_days=_absence_days(parsed.infer_absence),
     )
+
+
+def _absence_days(value: str | bool | None) -> float:
+    if value is None:
+        return INFER_ABSENCE_DAYS
+    if value == "off" or isinstance(value, bool):
+        return 0.0
+    return parse_duration(value).total_seconds() / 86400
 
 
 def _exists(path: str) -> bool:

@@ -259,3 +259,26 @@ def test_shipped_rules_where_zero_makes_a_finding_name_what_they_need() -> None:
     too_many = {r.id for r in compiled if r.op in ("gt", "gte") and r.loaded.rule.logic.kind != "absence"}
     sequences_absent = {r.id for r in compiled if getattr(r.loaded.rule.logic, "absent", False)}
     assert not (set(needing) & (too_many - sequences_absent))  # a "too many" rule never waits for data
+
+
+def test_inferred_leave_is_a_config_setting(tmp_path: Path) -> None:
+    # r2 has no event at all for 46 days (as in the inferred-leave test above)
+    events = team_log(2, {"r2": ["2026-01-06", "2026-02-23", "2026-03-02", "2026-03-09"]})
+    events = [e for e in events if not (e.get("rep") == "r2" and "2026-01-07" <= e["ts"][:10] <= "2026-02-22")]
+    logic = {**GAP, "team": {"min_reps": 1, "min_share": 0}}
+    assert findings(run_rule(tmp_path, events, logic)) == []
+    rules = str(tmp_path / "rules")
+    for setting, fires in (("off", True), ("60d", True), ("10d", False)):
+        config = tmp_path / f"{setting}.yaml"
+        config.write_text(f"infer_absence: {setting}\n", encoding="utf-8")
+        report = engine.check([str(tmp_path / "events.jsonl")], rules=[rules], config=str(config))
+        assert bool(findings(report)) is fires, setting
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("infer_absence: soon\n", encoding="utf-8")
+    try:
+        engine.check([str(tmp_path / "events.jsonl")], rules=[rules], config=str(bad))
+    except engine.ConfigError as exc:
+        assert "bad.yaml:1:" in str(exc.problems[0].path) + ":" + str(exc.problems[0].line) + ":"
+        assert "duration" in exc.problems[0].message
+    else:
+        raise AssertionError("an invalid infer_absence was accepted")
