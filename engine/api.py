@@ -100,7 +100,12 @@ def evaluate(
                 missing.append(warning)
                 continue
             findings += build_findings(
-                rule, result.findings, max_evidence=max_evidence, origins=runner.origins, coverage=result.coverage
+                rule,
+                result.findings,
+                max_evidence=max_evidence,
+                origins=runner.origins,
+                coverage=result.coverage,
+                assessment=result.assessment,
             )
             not_assessed += fairness.merge_not_assessed(
                 build_not_assessed(rule, result.assessment)

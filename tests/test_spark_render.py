@@ -51,6 +51,7 @@ def plan_of(label: str, rule: CompiledRule) -> Plan:
         ("presence", presence_query(rule.needs) if rule.needs else None),
     )
     trees += [(part, tree) for part, tree in parts if tree]
+    trees += [(f"counter-evidence {plan.name}", plan.query) for plan in rule.counter]
     return [(f"{label} {rule.id}, {where}", tree) for where, tree in trees]
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
+from engine.lang.counter import FOUND
 from engine.lang.coverage import presence_query
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
@@ -103,11 +104,38 @@ class DuckDBBackend:
             names.append(name)
         assert rule.findings is not None
         findings = self._fetch(rule.findings.sql(dialect=self.dialect))
+        if rule.counter and findings:
+            self._counter_evidence(rule, findings, names)
         assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
         coverage = self._fetch(rule.coverage.sql(dialect=self.dialect)) if rule.coverage is not None else []
         small = self._fetch(rule.small_teams.sql(dialect=self.dialect)) if rule.small_teams is not None else []
         self._note_cut_offs(rule)
         return RuleResult(findings, assessment, coverage=coverage, small_teams=small)
+
+    def _counter_evidence(self, rule: CompiledRule, findings: list[dict[str, Any]], names: list[str]) -> None:
+        """Look up each finding's counter-evidence (engine.lang.counter) into its row's ``sm_counter``."""
+        found = pa.table(
+            {
+                "sm_idx": pa.array(range(len(findings)), pa.int64()),
+                "manager": pa.array([row["manager"] for row in findings], pa.string()),
+                "window_start": pa.array([row["window_start"] for row in findings], pa.timestamp("us")),
+                "window_end": pa.array([row["window_end"] for row in findings], pa.timestamp("us")),
+            }
+        )
+        table = f"{rule.prefix}{FOUND}"
+        self.con.register("sm_found_rows", found)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM sm_found_rows")
+        finally:
+            self.con.unregister("sm_found_rows")
+        names.append(table)
+        for row in findings:
+            row["sm_counter"] = []
+        for plan in rule.counter:
+            for hit in self._fetch(plan.query.sql(dialect=self.dialect)):
+                findings[int(hit["sm_idx"])]["sm_counter"].append(
+                    {"name": plan.name, "count": hit["n"], "value": hit["value"], "ids": list(hit["ids"] or [])}
+                )
 
     def _note_cut_offs(self, rule: CompiledRule) -> None:
         """Word each cut-off the rule's plan applied to some event (engine.lang.derive.Note)."""

@@ -29,6 +29,7 @@ from engine.lang.conditions import (
     field_expr,
     types_in,
 )
+from engine.lang.counter import plan_counter
 from engine.lang.coverage import plan_coverage, plan_min_team
 from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
@@ -199,6 +200,7 @@ class RuleCompiler:
             KINDS[logic.kind].compile(self, logic, compiled)
             if logic.team is not None:
                 plan_team(self, logic.team, compiled)
+            plan_counter(self, compiled)
             if logic.merge is not None:
                 within = logic.merge.within
                 seconds = self.duration(within, ("logic", "merge", "within")) if within is not None else 0.0
@@ -261,6 +263,11 @@ class RuleCompiler:
         for key in ("message", "advice"):
             for problem in template_problems(getattr(self.rule, key), known, texts):
                 self.report((key,), f"{key} {problem}")
+        counter_known = {"value", "count"} | set(self.rule.params)
+        counter_texts = {n for n, p in self.rule.params.items() if p.type not in ("int", "float")}
+        for index, item in enumerate(self.rule.counter_evidence):
+            for problem in template_problems(item.says, counter_known, counter_texts):
+                self.report(("counter_evidence", index, "says"), f"says {problem}")
 
     # -- qualifying rows, shared by the kinds -------------------------------------------------
     @staticmethod

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field
 
 from engine.lang.kinds import KINDS
-from engine.lang.parts import Base, Condition, Docs, ParamSpec, Scalar, Strict
+from engine.lang.parts import Base, Condition, CounterItem, Docs, ParamSpec, Scalar, Strict
 
 if TYPE_CHECKING:
     Logic = Base
@@ -36,6 +36,10 @@ class Rule(Strict):
     message: str = Field(min_length=1)
     advice: str = Field(min_length=1)
     docs: Docs
+    counter_evidence: list[CounterItem] = Field(
+        default_factory=list,
+        description="Facts in the same data that speak for the manager, shown with every finding.",
+    )
 
 
 class Library(Strict):

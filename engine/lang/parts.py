@@ -248,6 +248,21 @@ class Pair(Strict):
     right: str
 
 
+class CounterItem(Strict):
+    """A fact that speaks for the manager, looked up in the same data for each finding.
+
+    Counted over the finding's manager and window (``where`` as a condition on
+    the events); shown when ``value`` reaches ``at_least``, worded by ``says``
+    ({value}, {count} and the rule's parameters).
+    """
+
+    name: MetricName
+    where: Condition
+    metric: Metric = Field(default_factory=lambda: Metric(count=True, name=None))
+    at_least: Number = Field(1, description="Below this the fact is not shown (it would not speak for anyone).")
+    says: str = Field(min_length=1, description="The fact in words, e.g. 'also held {count} one-on-ones'.")
+
+
 class TeamFull(Strict):
     """The breadth at which a team finding gets the rule's own severity (otherwise one level lower)."""
 

@@ -10,6 +10,7 @@ from sqlglot import exp
 from engine.lang.parts import OP_SYMBOL
 
 if TYPE_CHECKING:
+    from engine.lang.counter import CounterPlan
     from engine.lang.loader import LoadedRule
 
 __all__ = ["OP_SYMBOL", "CompiledRule", "WindowPlan"]
@@ -53,6 +54,7 @@ class CompiledRule:
     merged: str | None = None  # how events of one decision were merged, in words
     team: bool = False  # findings are team-level: one per manager, listing the reps (engine.lang.team)
     rep_metrics: list[str] = field(default_factory=list)  # a team finding's per-rep metrics
+    counter: list[CounterPlan] = field(default_factory=list)  # counter-evidence lookups (engine.lang.counter)
 
     @property
     def id(self) -> str:

@@ -17,7 +17,7 @@ from engine.backends.base import Origin
 from engine.lang.params import format_duration
 from engine.lang.plan import OP_SYMBOL, CompiledRule
 from engine.lang.templates import render
-from engine.report import fairness
+from engine.report import confidence, fairness
 from engine.report.model import Finding, NotAssessed, ParamMeta, RuleDocs, RuleMeta, iso
 
 OriginLookup = Callable[[list[str]], Mapping[str, Origin]]
@@ -173,18 +173,30 @@ def build_findings(
     max_evidence: int,
     origins: OriginLookup,
     coverage: list[dict[str, Any]] | None = None,
+    assessment: list[dict[str, Any]] | None = None,
 ) -> list[Finding]:
     """One finding per row, listing at most ``max_evidence`` evidence ids, each cited via ``origins``."""
     evidence = [_evidence(row) for row in rows]
     wanted = sorted({event_id for ids in evidence for event_id in ids[:max_evidence]})
     cited = origins(wanted) if wanted else {}
     logged = {row["manager"]: row for row in coverage or []}
+    assessed = {
+        str(row["manager"]): int(row.get("windows") or 0)
+        - int(row.get("partial") or 0)
+        - int(row.get("unsupported") or 0)
+        for row in assessment or []
+    }
     findings = []
     for row, ids in zip(rows, evidence):
         finding = _finding(rule, row, ids, max_evidence, cited)
         finding.severity, lowered = fairness.graded(rule, row, finding.severity)
         finding.reps = fairness.team_reps(rule, row)
         finding.notes = lowered + fairness.notes(rule, finding, finding.reps, logged)
+        finding.persistence = confidence.persistence(rule, row, assessed)
+        finding.confidence = confidence.confidence(rule, finding, row, finding.persistence)
+        finding.counter_evidence = confidence.counter_evidence(rule, row)
+        if finding.confidence["level"] == "low":
+            finding.verdict = "watch"
         findings.append(finding)
     return findings
 

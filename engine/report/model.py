@@ -48,6 +48,11 @@ class Finding:
     group: dict[str, Any] = field(default_factory=dict)  # other group_by keys, e.g. attrs.period
     reps: list[dict[str, Any]] = field(default_factory=list)  # a team finding's reps (engine.lang.team)
     notes: list[str] = field(default_factory=list)  # what was left out or lowered, and why (engine.report.fairness)
+    # how sure, what speaks for the manager, how often it held (engine.report.confidence)
+    confidence: dict[str, Any] = field(default_factory=dict)
+    counter_evidence: list[dict[str, Any]] = field(default_factory=list)
+    persistence: dict[str, Any] = field(default_factory=dict)
+    verdict: str = "finding"  # or "watch": low confidence, not a verdict
 
     def sort_key(self) -> tuple[Any, ...]:
         extra = tuple(str(v) for _, v in sorted(self.group.items()))
@@ -72,6 +77,10 @@ class Finding:
             "evidence_total": self.evidence_total,
             "sources": self.sources,
             "group": self.group,
+            "verdict": self.verdict,
+            "confidence": self.confidence,
+            "persistence": self.persistence,
+            "counter_evidence": self.counter_evidence,
             "notes": self.notes,
         }
         if self.reps:
@@ -169,6 +178,7 @@ class Report:
             "read": self.read,
             "evaluated": self.evaluated,
             "by_severity": by_severity,
+            "watch": sum(1 for f in self.findings if f.verdict == "watch"),
             "rules": len(self.rules),
             "managers": len(self.managers),
             "span": {"start": iso(self.span[0]), "end": iso(self.span[1])},

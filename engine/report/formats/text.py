@@ -76,9 +76,15 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
             label = style(f"{finding.severity.upper():<6}", fg=_COLOURS[finding.severity], bold=True)
             who = f"  rep {finding.rep}" if finding.rep else ""
             who += f"  deal {finding.deal}" if finding.deal else ""
-            lines.append(f"  {label} {finding.rule}  {_day(finding)}{who}")
+            watch = "  (watch: low confidence)" if finding.verdict == "watch" else ""
+            lines.append(f"  {label} {finding.rule}  {_day(finding)}{who}{watch}")
             lines.append(f"         {finding.message}")
             lines.append(style(f"         {_metric_line(finding)}", dim=True))
+            if finding.confidence:
+                basis = "; ".join(finding.confidence.get("basis", []))
+                lines.append(style(f"         confidence {finding.confidence['level']}: {basis}", dim=True))
+            for fact in finding.counter_evidence:
+                lines.append(f"         for the manager: {fact['says']}")
             shown = finding.evidence if verbose else finding.evidence[:5]
             cited = []
             for event_id in shown:
@@ -110,7 +116,8 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
     sev = summary["by_severity"]
     lines.append(
         f"{_count(summary['read'], 'event')} read, {summary['evaluated']} evaluated, {summary['rejected']} rejected; "
-        f"{_count(summary['findings'], 'finding')} ({sev['high']} high, {sev['medium']} medium, {sev['low']} low) "
+        f"{_count(summary['findings'], 'finding')} ({sev['high']} high, {sev['medium']} medium, {sev['low']} low"
+        f"{'; ' + str(summary['watch']) + ' of them to watch' if summary['watch'] else ''}) "
         f"across {_count(summary['managers'], 'manager')} and {_count(summary['rules'], 'rule')}."
     )
     return "\n".join(lines) + "\n"
