@@ -35,6 +35,7 @@ from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
 from engine.lang.params import coerce, format_duration, number_problem, parse_duration
 from engine.lang.parts import METRIC_AGGREGATES, Base, Merge, Metric, Window
+from engine.lang.peers import peer_findings
 from engine.lang.plan import CompiledRule, WindowPlan
 from engine.lang.sqlplan import (
     AWAY_MANAGER,
@@ -198,6 +199,7 @@ class RuleCompiler:
             plan_coverage(self, compiled)
             plan_min_team(self, compiled)
             KINDS[logic.kind].compile(self, logic, compiled)
+            peer_findings(compiled)
             if logic.team is not None:
                 plan_team(self, logic.team, compiled)
             plan_counter(self, compiled)

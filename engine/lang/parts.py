@@ -263,6 +263,14 @@ class CounterItem(Strict):
     says: str = Field(min_length=1, description="The fact in words, e.g. 'also held {count} one-on-ones'.")
 
 
+class Peer(Strict):
+    """Judge a manager against the other managers of the run as well (engine.lang.peers)."""
+
+    measure: Literal["percentile", "median_multiple", "zscore"]
+    value: Number = Field(description="percentile: 0.9 = top 10 %; median_multiple: 1.5; zscore: 2.")
+    min_peers: Count = Field(5, description="Fewer assessed peers in the period: not assessed.")
+
+
 class TeamFull(Strict):
     """The breadth at which a team finding gets the rule's own severity (otherwise one level lower)."""
 
@@ -311,6 +319,7 @@ class Base(Strict):
     window: Literal["whole"] | Window = "whole"
     team: Team | None = Field(None, description="Judge the manager on how many of the team's reps are past the line.")
     merge: Merge | None = Field(None, description="Count the events of one decision once.")
+    peer: Peer | None = Field(None, description="Fire only when the manager also stands out among peers.")
     min_team: Count | None = Field(
         None,
         description="Judge a manager only over led periods with at least this many reps on the team "
@@ -333,6 +342,14 @@ class Base(Strict):
         if len(set(value)) != len(value):
             raise ValueError("group_by lists a field twice")
         return value
+
+    @model_validator(mode="after")
+    def _peer_windows(self) -> Base:
+        if self.peer is not None and self.window_mode == "sliding":
+            raise shape_error(
+                "'peer' compares calendar or whole windows: a sliding window has no common period", "peer"
+            )
+        return self
 
     @model_validator(mode="after")
     def _team_by_rep(self) -> Base:

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from engine.lang.coverage import away_adjusted
 from engine.lang.parts import OP_SYMBOL
+from engine.lang.peers import peer_layer
 from engine.lang.sqlplan import cols, interval, join_on, ordered_ids, parse, quoted, seconds_between
 
 if TYPE_CHECKING:
@@ -152,13 +153,19 @@ def score(
         share = f"ROUND({out.threshold} * coverage, 9)"  # 9 decimals: 12 * 0.5 stays 6, never 6.0000000001
         threshold = f"CAST({'CEIL(' + share + ')' if counted else share} AS DOUBLE)"
     supported = " AND ".join(f"({s})" for s in support) if support else "TRUE"
+    peer = rc.rule.logic.peer if out.window.mode != "sliding" else None
+    support_name = "sm_base_supported" if peer is not None else "sm_supported"
     scored_sql = (
         f"SELECT *, {metric_expr} AS sm_metric, {threshold} AS sm_threshold, "
         f"{'coverage < 1' if scaled else 'FALSE'} AS sm_prorated, "
-        f"({covered}) AS sm_covered, ({supported}) AS sm_supported FROM (:w) x"
+        f"({covered}) AS sm_covered, ({supported}) AS {support_name} FROM (:w) x"
     )
     scored = parse(scored_sql, {"w": w})
     gate = "".join(f" AND ({condition})" for condition in gates)
+    if peer is not None:  # judged against the other managers too (engine.lang.peers)
+        scored, enough, test = peer_layer(rc, out, peer, scored)
+        scored = parse(f"SELECT *, (sm_base_supported AND {enough}) AS sm_supported FROM (:s) z", {"s": scored})
+        gate += f" AND {test}"
     fire = f"sm_covered AND sm_supported{gate} AND sm_metric IS NOT NULL AND sm_metric {OP_SYMBOL[out.op]} sm_threshold"
     scored = parse(f"SELECT *, COALESCE({fire}, FALSE) AS sm_fire FROM (:s) y", {"s": scored})
     out.stages.append((f"{p}w", scored))

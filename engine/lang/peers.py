@@ -1,0 +1,79 @@
+"""Peer-relative thresholds: a manager judged against the other managers of the same run.
+
+With ``peer:`` a window fires only when the rule's own threshold is crossed
+*and* the manager stands out among peers: the managers whose window for the
+same calendar period (or, for whole windows, whose led period) was assessed.
+Three measures, compared with the rule's direction (``gte``/``gt``: high is
+bad; ``lt``/``lte``: low is bad):
+
+- ``percentile``: the share of peers strictly below the manager (above, for
+  "at least" rules): PERCENT_RANK, so a value most peers share is never "top";
+- ``median_multiple``: the metric over the peers' median;
+- ``zscore``: distance from the peers' mean in standard deviations.
+
+Fewer than ``min_peers`` peers: the window is not assessed (below the minimum
+data). The finding carries ``peers``, ``peer_median`` and ``peer_percentile``,
+so it can say "top 5% of 44 managers; org median 0.31". A market shock that
+moves the whole org moves the median with it, and no one stands out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from engine.lang.parts import Peer
+from engine.lang.sqlplan import parse
+
+if TYPE_CHECKING:
+    from engine.lang.compiler import RuleCompiler
+    from engine.lang.plan import CompiledRule
+
+PEER_METRICS = ["peers", "peer_median", "peer_percentile"]
+
+
+def peer_layer(rc: RuleCompiler, out: CompiledRule, spec: Peer, scored: exp.Expr) -> tuple[exp.Expr, str, str]:
+    """The scored windows with the peer columns added; and the SQL of "enough peers" and of the peer test.
+
+    ``scored`` holds ``sm_metric``, ``sm_covered`` and ``sm_base_supported`` (the
+    rule's own minimum data); peers are the windows meeting both, per period.
+    """
+    loc = ("logic", "peer")
+    value = rc.number(spec.value, loc + ("value",))
+    min_peers = int(rc.number(spec.min_peers, loc + ("min_peers",), integer=True))
+    if min_peers < 2:
+        rc.report(loc + ("min_peers",), "min_peers must be at least 2: one manager has no peers")
+    high_is_bad = out.op not in ("lt", "lte")
+    period = f"date_trunc('{out.window.unit}', w_start)" if out.window.mode == "calendar" else "1"
+    eligible = "sm_covered AND sm_base_supported AND sm_metric IS NOT NULL"
+    order = "sm_metric" if high_is_bad else "sm_metric DESC"
+    ranked = f"SELECT *, {period} AS sm_period, CASE WHEN {eligible} THEN 1 ELSE 0 END AS sm_peer FROM (:w) w"
+    stats = (
+        "SELECT sm_period, COUNT(*) AS peers, MEDIAN(sm_metric) AS peer_median, AVG(sm_metric) AS sm_mean, "
+        f"STDDEV_POP(sm_metric) AS sm_sd FROM ({ranked}) r WHERE sm_peer = 1 GROUP BY sm_period"
+    )
+    positioned = (
+        "SELECT r.*, s.peers, s.peer_median, s.sm_mean, s.sm_sd, CASE WHEN r.sm_peer = 1 THEN "
+        f"PERCENT_RANK() OVER (PARTITION BY r.sm_period, r.sm_peer ORDER BY r.{order}) END AS peer_percentile "
+        f"FROM ({ranked}) r LEFT JOIN ({stats}) s ON s.sm_period = r.sm_period"
+    )
+    sign = "" if high_is_bad else "-"
+    test = {
+        "percentile": f"peer_percentile >= {value}",
+        "median_multiple": (
+            f"sm_metric >= {value} * peer_median" if high_is_bad else f"sm_metric * {value} <= peer_median"
+        ),
+        "zscore": f"sm_sd > 0 AND {sign}(sm_metric - sm_mean) / sm_sd >= {value}",
+    }[spec.measure]
+    out.peer = spec.measure
+    return parse(positioned, {"w": scored}), f"COALESCE(peers, 0) >= {min_peers}", f"COALESCE({test}, FALSE)"
+
+
+def peer_findings(out: CompiledRule) -> None:
+    """Add the peer columns to a peer-relative rule's findings (its islands carry them)."""
+    if out.peer is None or out.findings is None:
+        return
+    assert isinstance(out.findings, exp.Select)
+    out.findings = out.findings.select(*[f"r.{name}" for name in PEER_METRICS], append=True)
+    out.metric_names = out.metric_names + PEER_METRICS

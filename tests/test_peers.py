@@ -1,0 +1,86 @@
+"""Peer-relative thresholds (issue 9): a manager judged against the other managers of the run.
+
+Six managers each explain forecast misses; the rule fires on an external-blame
+share of at least 0.5 (its own line) and, with ``peer``, only when the manager
+also stands out. Shares are worked out next to the events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+from tests.helpers import ev, findings, one, run_rule
+
+RULE: dict[str, Any] = {
+    "kind": "ratio",
+    "where": {"type": "forecast_miss_explained"},
+    "numerator": {"name": "external", "where": {"attrs.cause_category": {"in": ["market", "pricing"]}}},
+    "denominator": {"name": "explained", "where": {}},
+    "op": "gte",
+    "value": 0.5,
+    "min_denominator": 4,
+}
+
+
+def org(external: dict[str, int], total: int = 4) -> list[dict[str, Any]]:
+    """Each manager explains ``total`` misses, ``external[m]`` of them by outside causes."""
+    events = [ev("start", "2026-01-01 08:00", "email_sent", "ops"), ev("end", "2026-03-31 17:00", "email_sent", "ops")]
+    for manager, outside in external.items():
+        for i in range(total):
+            cause = "market" if i < outside else "execution"
+            events.append(
+                ev(
+                    f"{manager}-x{i}",
+                    f"2026-02-{2 + i:02d} 10:00",
+                    "forecast_miss_explained",
+                    manager,
+                    manager=manager,
+                    attrs={"period": "2026-01", "cause_category": cause},
+                )
+            )
+    return events
+
+
+NORMAL = {"m1": 4, "m2": 1, "m3": 1, "m4": 1, "m5": 0, "m6": 1}  # m1 4/4 = 1.0; median 0.25; z 2.1
+SHOCK = {"m1": 4, "m2": 4, "m3": 3, "m4": 4, "m5": 3, "m6": 4}  # a market-shock quarter: median 1.0
+
+
+def test_without_peers_an_org_wide_shock_flags_almost_everyone(tmp_path: Path) -> None:
+    assert len(findings(run_rule(tmp_path, org(SHOCK), RULE, message="{ratio}"))) == 6
+
+
+@pytest.mark.parametrize(
+    "peer",
+    [
+        {"measure": "median_multiple", "value": 1.5, "min_peers": 5},
+        {"measure": "percentile", "value": 0.8, "min_peers": 5},
+        {"measure": "zscore", "value": 1.5, "min_peers": 5},
+    ],
+)
+def test_a_manager_who_stands_out_is_flagged_and_a_shock_flags_no_one(tmp_path: Path, peer: dict[str, Any]) -> None:
+    rule = {**RULE, "peer": peer}
+    found = one(run_rule(tmp_path / "normal", org(NORMAL), rule, message="{ratio}"))
+    assert found.manager == "m1"
+    assert found.metrics["peers"] == 6 and found.metrics["peer_median"] == 0.25
+    assert found.metrics["peer_percentile"] == 1
+    # in the shock quarter m1 blames outside causes as much as everyone: no one stands out
+    assert findings(run_rule(tmp_path / "shock", org(SHOCK), rule, message="{ratio}")) == []
+
+
+def test_too_few_peers_is_not_assessed(tmp_path: Path) -> None:
+    rule = {**RULE, "peer": {"measure": "median_multiple", "value": 1.5, "min_peers": 8}}
+    report = run_rule(tmp_path, org(NORMAL), rule, message="{ratio}")
+    assert findings(report) == []
+    reasons = {n.manager: n.reason for n in report.not_assessed if n.rule == "t/rule"}
+    assert set(reasons) == set(NORMAL) and all("minimum data" in r for r in reasons.values())
+
+
+def test_peer_needs_a_common_period(tmp_path: Path) -> None:
+    rule = {**RULE, "window": {"sliding": "30d"}, "peer": {"measure": "zscore", "value": 2}}
+    with pytest.raises(engine.RuleError) as caught:
+        run_rule(tmp_path, org(NORMAL), rule, message="{ratio}")
+    assert "sliding window has no common period" in caught.value.problems[0].message
