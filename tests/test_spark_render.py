@@ -48,7 +48,10 @@ def plan_of(label: str, rule: CompiledRule) -> Plan:
         ("assessment", rule.assessment),
         ("coverage", rule.coverage),
         ("small teams", rule.small_teams),
-        ("presence", presence_query(rule.needs) if rule.needs else None),
+        (
+            "presence",
+            rule.presence if rule.presence is not None else (presence_query(rule.needs) if rule.needs else None),
+        ),
     )
     trees += [(part, tree) for part, tree in parts if tree]
     trees += [(f"counter-evidence {plan.name}", plan.query) for plan in rule.counter]

@@ -95,7 +95,8 @@ class DuckDBBackend:
     def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
         """Materialise each stage (recording it for clean-up), then fetch the results."""
         if rule.needs:  # a log with none of a needed set of types: the rule cannot judge anyone
-            present = self._fetch(presence_query(rule.needs).sql(dialect=self.dialect))[0]
+            query = rule.presence if rule.presence is not None else presence_query(rule.needs)
+            present = self._fetch(query.sql(dialect=self.dialect))[0]
             missing = [types for index, types in enumerate(rule.needs) if not present[f"n{index}"]]
             if missing:
                 return RuleResult([], [], missing=missing)

@@ -117,12 +117,18 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
     if logic.coverage == "off" or not conditions:
         return
     needs: list[list[str]] = []
+    present: list[exp.Expr] = []
     for condition in conditions:
         types = condition_types(condition, rc.ruleset.macros, rc.ruleset.lists)
         if types:
             needs.append(sorted(types))
+            # the whole condition, not only its types: events of the right type without the
+            # key a rule follows (a call with no deal) are not what it needs
+            rows = rc.filtered(condition, ("logic",))
+            present.append(parse(f"(SELECT COUNT(*) FROM (:rows) r) > 0 AS n{len(needs) - 1}", {"rows": rows}))
     if not needs:
         return
+    out.presence = exp.select(*present)
     base = rc.scope_table()
     families = sorted({family_of(t) for types in needs for t in types})
     if base is None or not logic.clips_to_logging():  # only a log without any is not assessed

@@ -36,6 +36,12 @@ class ConcurrencyLogic(Base):
     op: Op
     value: Number
 
+    def zero_conditions(self) -> list[dict[str, Any]] | None:
+        # "at least N open": a log whose events carry no key would read as nothing open
+        if self.op not in ("lt", "lte"):
+            return None
+        return [{"all": [self.where, self.open.where, {self.key: {"exists": True}}]}]
+
     @model_validator(mode="after")
     def _combinations(self) -> ConcurrencyLogic:
         self.no_unless("concurrency rules follow items, not single events")
