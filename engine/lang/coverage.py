@@ -128,7 +128,8 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
             present.append(parse(f"(SELECT COUNT(*) FROM (:rows) r) > 0 AS n{len(needs) - 1}", {"rows": rows}))
     if not needs:
         return
-    out.presence = exp.select(*present)
+    if logic.presence_by_condition():
+        out.presence = exp.select(*present)
     base = rc.scope_table()
     families = sorted({family_of(t) for types in needs for t in types})
     if base is None or not logic.clips_to_logging():  # only a log without any is not assessed

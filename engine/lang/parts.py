@@ -365,6 +365,15 @@ class Base(Strict):
         """
         return True
 
+    def presence_by_condition(self) -> bool:
+        """Whether "the log holds what it needs" tests the whole zero conditions, not only their types.
+
+        Types by default: a log that holds coaching sessions logs them, even if none is about
+        performance, and none is then read as none done. Kinds that follow a key (a deal)
+        test the condition: calls without a deal id are not a pipeline.
+        """
+        return False
+
     def zero_conditions(self) -> list[Condition] | None:
         """The conditions whose events, when missing, would themselves make findings.
 

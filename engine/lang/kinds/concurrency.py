@@ -36,6 +36,9 @@ class ConcurrencyLogic(Base):
     op: Op
     value: Number
 
+    def presence_by_condition(self) -> bool:
+        return True  # events without the key follow no item
+
     def zero_conditions(self) -> list[dict[str, Any]] | None:
         # "at least N open": a log whose events carry no key would read as nothing open
         if self.op not in ("lt", "lte"):
