@@ -27,7 +27,6 @@ from sqlglot import exp
 import engine
 from engine.api import prepare_rules
 from engine.config import Settings, read_config
-from engine.lang.coverage import presence_query
 from engine.lang.derive import compile_derived
 from engine.lang.fields import Context
 from engine.lang.parts import DeriveSpec
@@ -48,10 +47,7 @@ def plan_of(label: str, rule: CompiledRule) -> Plan:
         ("assessment", rule.assessment),
         ("coverage", rule.coverage),
         ("small teams", rule.small_teams),
-        (
-            "presence",
-            rule.presence if rule.presence is not None else (presence_query(rule.needs) if rule.needs else None),
-        ),
+        ("presence", rule.presence),
     )
     trees += [(part, tree) for part, tree in parts if tree]
     trees += [(f"counter-evidence {plan.name}", plan.query) for plan in rule.counter]

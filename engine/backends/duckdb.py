@@ -19,7 +19,6 @@ import pyarrow as pa
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
 from engine.lang.counter import FOUND
-from engine.lang.coverage import presence_query
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
 from engine.lang.setup import (
@@ -94,9 +93,8 @@ class DuckDBBackend:
 
     def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
         """Materialise each stage (recording it for clean-up), then fetch the results."""
-        if rule.needs:  # a log with none of a needed set of types: the rule cannot judge anyone
-            query = rule.presence if rule.presence is not None else presence_query(rule.needs)
-            present = self._fetch(query.sql(dialect=self.dialect))[0]
+        if rule.presence is not None:  # a log with none of what the rule needs: it cannot judge anyone
+            present = self._fetch(rule.presence.sql(dialect=self.dialect))[0]
             missing = [types for index, types in enumerate(rule.needs) if not present[f"n{index}"]]
             if missing:
                 return RuleResult([], [], missing=missing)

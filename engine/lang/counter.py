@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from engine.lang.conditions import types_in
 from engine.lang.sqlplan import ordered_ids, parse
+from engine.lang.windows import AGGREGATES
 
 if TYPE_CHECKING:
     from engine.lang.compiler import RuleCompiler
@@ -43,9 +44,7 @@ def plan_counter(rc: RuleCompiler, out: CompiledRule) -> None:
         loc = ("counter_evidence", index)
         rows = rc.filtered(item.where, loc + ("where",))
         how, value_sql, _ = rc.metric_value(item.metric, loc + ("metric",), types_in(item.where))
-        aggregate = {"count": "COUNT", "distinct": "COUNT(DISTINCT", "sum": "SUM", "avg": "AVG", "max": "MAX"}
-        func = aggregate.get(how, "MIN")
-        value = f"{func} x.sm_v)" if how == "distinct" else f"{func}(x.sm_v)"
+        value = AGGREGATES[how].format(c="x.sm_v")
         query = parse(
             f"SELECT f.sm_idx, COUNT(x.id) AS n, {value} AS value, {ordered_ids('x.ts', 'x.id')} AS ids "
             f"FROM {found} f JOIN (SELECT e.*, :v AS sm_v FROM (:rows) e) x ON x.manager = f.manager "

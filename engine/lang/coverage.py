@@ -116,20 +116,24 @@ def plan_coverage(rc: RuleCompiler, out: CompiledRule) -> None:
     conditions = logic.zero_conditions()
     if logic.coverage == "off" or not conditions:
         return
-    needs: list[list[str]] = []
-    present: list[exp.Expr] = []
+    needed: list[tuple[dict[str, Any], list[str]]] = []  # each condition with its types
     for condition in conditions:
         types = condition_types(condition, rc.ruleset.macros, rc.ruleset.lists)
         if types:
-            needs.append(sorted(types))
-            # the whole condition, not only its types: events of the right type without the
-            # key a rule follows (a call with no deal) are not what it needs
-            rows = rc.filtered(condition, ("logic",))
-            present.append(parse(f"(SELECT COUNT(*) FROM (:rows) r) > 0 AS n{len(needs) - 1}", {"rows": rows}))
-    if not needs:
+            needed.append((condition, sorted(types)))
+    if not needed:
         return
+    needs = [types for _, types in needed]
     if logic.presence_by_condition():
-        out.presence = exp.select(*present)
+        # the whole condition, not only its types: events of the right type without the
+        # key a rule follows (a call with no deal) are not what it needs
+        tests = [
+            parse(f"(SELECT COUNT(*) FROM (:rows) r) > 0 AS n{index}", {"rows": rc.filtered(condition, ("logic",))})
+            for index, (condition, _) in enumerate(needed)
+        ]
+        out.presence = exp.select(*tests)
+    else:
+        out.presence = presence_query(needs)
     base = rc.scope_table()
     families = sorted({family_of(t) for types in needs for t in types})
     if base is None or not logic.clips_to_logging():  # only a log without any is not assessed

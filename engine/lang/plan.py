@@ -49,7 +49,7 @@ class CompiledRule:
     needs: list[list[str]] = field(default_factory=list)
     logged_families: list[str] = field(default_factory=list)
     coverage: exp.Expr | None = None
-    presence: exp.Expr | None = None  # one row: n0, n1...: whether the log holds each needed condition
+    presence: exp.Expr | None = None  # with needs: one row, n0, n1...: whether the log holds each of them
     small_teams: exp.Expr | None = None  # managers whose teams were under the rule's min_team
     away: bool = False  # gaps and expected counts leave out days the rep or manager was away
     merged: str | None = None  # how events of one decision were merged, in words

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 Metrics = list[tuple[str, str, str]]  # (name, value column of the q stage, aggregate)
 
-_AGGREGATES = {
+AGGREGATES = {  # a metric's aggregate over a window's rows (also counter-evidence)
     "count": "COALESCE(SUM({c}), 0)",
     "distinct": "COUNT(DISTINCT {c})",
     "sum": "COALESCE(SUM({c}), 0)",
@@ -75,7 +75,7 @@ def windowed(
         covered = "TRUE"
     else:
         win_sql, covered = fixed_windows(rc, out)
-        aggs = ", ".join(f"{_AGGREGATES[how].format(c='q.' + col)} AS {quoted(name)}" for name, col, how in metrics)
+        aggs = ", ".join(f"{AGGREGATES[how].format(c='q.' + col)} AS {quoted(name)}" for name, col, how in metrics)
         w_sql = (
             f"SELECT {cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage, "
             f"MIN(q.id) AS anchor_id, {aggs} FROM ({win_sql}) w LEFT JOIN {p}q q ON "

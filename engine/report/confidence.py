@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.lang.plan import CompiledRule
 from engine.lang.templates import render
+from engine.report.fairness import number_words
 from engine.report.model import Finding
 
 Z95 = 1.959964  # the 95 % quantile of the normal distribution, both sides
@@ -45,12 +46,6 @@ def wilson(successes: float, total: float) -> tuple[float, float]:
 
 def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    return str(value)
 
 
 def _float(value: Any) -> float | None:
@@ -77,7 +72,9 @@ def _margin(rule: CompiledRule, finding: Finding, row: dict[str, Any]) -> tuple[
             assert isinstance(num, (int, float)) and isinstance(den, (int, float))
             low, high = wilson(float(num), float(den))
             line = float(threshold)
-            words = f"{_num(num)} of {_num(den)} ({_pct(num / den)}; 95% interval {_pct(low)}-{_pct(high)})"
+            words = (
+                f"{number_words(num)} of {number_words(den)} ({_pct(num / den)}; 95% interval {_pct(low)}-{_pct(high)})"
+            )
             if (above and low > line) or (not above and high < line):
                 return 2, f"{words}, wholly past {_pct(line)}"
             ratio = num / den
@@ -89,7 +86,7 @@ def _margin(rule: CompiledRule, finding: Finding, row: dict[str, Any]) -> tuple[
         return 1, "no margin to measure"
     scale = max(abs(float(threshold)), 1.0)
     past = (float(metric) - float(threshold)) / scale if above else (float(threshold) - float(metric)) / scale
-    words = f"{rule.metric_name} {_num(finding.metrics.get(rule.metric_name, metric))} against {_num(threshold)}"
+    words = f"{rule.metric_name} {number_words(finding.metrics.get(rule.metric_name, metric))} against {number_words(threshold)}"
     if past >= 0.5:
         return 2, f"{words}: well past the line"
     if past >= 0.2:
@@ -117,7 +114,7 @@ def _persistence_point(rule: CompiledRule, finding: Finding, held: dict[str, Any
         times = held["windows"]
         return (1 if times >= 2 else 0), f"the window reached the line at {times} event{'s' if times != 1 else ''}"
     days = (finding.window_end - finding.window_start).total_seconds() / 86400
-    return (1 if days >= 28 else 0), f"over {_num(round(days, 1))} days"
+    return (1 if days >= 28 else 0), f"over {number_words(round(days, 1))} days"
 
 
 def _breadth_point(rule: CompiledRule, finding: Finding) -> tuple[int, str]:

@@ -33,7 +33,8 @@ def _day(value: Any) -> str:
     return value.date().isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _num(value: Any) -> str:
+def number_words(value: Any) -> str:
+    """A number for a sentence: floats to one decimal, whole when whole."""
     if isinstance(value, float):
         return f"{value:.1f}".rstrip("0").rstrip(".")
     return str(value)
@@ -87,7 +88,7 @@ def team_reps(rule: CompiledRule, row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def reps_text(reps: list[dict[str, Any]]) -> str:
     """The reps of a team finding for a message: 'rep-2 (56), rep-5 (41)'."""
-    return ", ".join(f"{r['rep']} ({_num(r['metric'])})" for r in reps)
+    return ", ".join(f"{r['rep']} ({number_words(r['metric'])})" for r in reps)
 
 
 def notes(
@@ -101,7 +102,7 @@ def notes(
     for rep, days in away:
         who = f"{rep} or the manager" if rep else "the manager"
         out.append(
-            f"{_num(days)} days when {who} was away (a recorded absence, or no events at all for two weeks or "
+            f"{number_words(days)} days when {who} was away (a recorded absence, or no events at all for two weeks or "
             "more) are left out of the measure"
         )
     entry = logged.get(finding.manager)
