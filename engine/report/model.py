@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the baseline's marks; that module imports this one
+    from engine.report.fingerprint import Mark
 
 SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3}
 
@@ -53,6 +56,10 @@ class Finding:
     counter_evidence: list[dict[str, Any]] = field(default_factory=list)
     persistence: dict[str, Any] = field(default_factory=dict)
     verdict: str = "finding"  # or "watch": low confidence, not a verdict
+    # what the CI check adds (engine.report.fingerprint, engine.report.suppress, engine.report.baseline)
+    fingerprint: str = ""  # set by engine.evaluate before any redaction
+    suppression: dict[str, Any] = field(default_factory=dict)  # the entry that suppresses it, when one does
+    baseline: str = ""  # "new" or "unchanged" when a baseline was given
 
     def sort_key(self) -> tuple[Any, ...]:
         extra = tuple(str(v) for _, v in sorted(self.group.items()))
@@ -87,6 +94,8 @@ class Finding:
             out["reps"] = self.reps
         if with_origins:
             out["origins"] = self.origins
+        if self.suppression:
+            out["suppression"] = self.suppression
         return out
 
 
@@ -163,6 +172,12 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     fail_on: str | None = None  # from the config file, when it sets one
     inputs: list[str] = field(default_factory=list)  # the event files, as given ('-' for stdin)
+    # the CI check: findings set aside by a suppression or a baseline, never dropped
+    suppression_files: list[str] = field(default_factory=list)  # the suppression files in effect
+    suppressed: list[Finding] = field(default_factory=list)  # findings a suppression entry accepts
+    baseline_file: str | None = None  # the baseline compared against, when one was
+    unchanged: list[Finding] = field(default_factory=list)  # findings already in the baseline
+    gone: list[Mark] = field(default_factory=list)  # baseline entries no finding matches any more
 
     def rule(self, rule_id: str) -> RuleMeta | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -182,17 +197,31 @@ class Report:
             "rules": len(self.rules),
             "managers": len(self.managers),
             "span": {"start": iso(self.span[0]), "end": iso(self.span[1])},
+            **self._ci_summary(),
         }
 
-    def to_dict(self, *, with_origins: bool = False) -> dict[str, Any]:
-        return {
+    def _ci_summary(self) -> dict[str, Any]:
+        """Counts of what a suppression file or a baseline set aside, only when one was given."""
+        out: dict[str, Any] = {}
+        if self.suppression_files:
+            out["suppressed"] = len(self.suppressed)
+        if self.baseline_file is not None:
+            out["baseline"] = {"new": len(self.findings), "unchanged": len(self.unchanged), "gone": len(self.gone)}
+        return out
+
+    def to_dict(self, *, with_origins: bool = False, with_suppressed: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "findings": [f.to_dict(with_origins=with_origins) for f in self.findings],
             "summary": self.summary(),
             "not_assessed": [n.to_dict() for n in self.not_assessed],
         }
+        if with_suppressed and self.suppression_files:
+            out["suppressed"] = [f.to_dict(with_origins=with_origins) for f in self.suppressed]
+        return out
 
-    def to_json(self, *, with_origins: bool = False) -> str:
-        return json.dumps(self.to_dict(with_origins=with_origins), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    def to_json(self, *, with_origins: bool = False, with_suppressed: bool = False) -> str:
+        data = self.to_dict(with_origins=with_origins, with_suppressed=with_suppressed)
+        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
     def at_or_above(self, level: str) -> list[Finding]:
         if level == "never":
@@ -204,3 +233,6 @@ class Report:
         """Put findings and not-assessed entries in their stable output order."""
         self.findings.sort(key=Finding.sort_key)
         self.not_assessed.sort(key=NotAssessed.sort_key)
+        self.suppressed.sort(key=Finding.sort_key)
+        self.unchanged.sort(key=Finding.sort_key)
+        self.gone.sort(key=lambda m: (m.manager, m.rule, m.window_start, m.rep or "", m.deal or "", m.fingerprint))
