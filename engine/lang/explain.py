@@ -46,6 +46,7 @@ _AT_LEAST = ("lt", "lte")
 # The logic keys the sections below describe; any other key is printed as it is.
 _DESCRIBED = {
     "team",
+    "trend",
     "merge",
     "coverage",
     "away_within",
@@ -298,7 +299,31 @@ def _threshold(words: _Words, logic: Any) -> list[str]:
     op, value = getattr(logic, "op", None), getattr(logic, "value", None)
     if op not in OP_SYMBOL or value is None:
         return []  # a kind without op and value: its keys are printed as they are
+    trend = getattr(logic, "trend", None)
+    if trend is not None:  # the rule's op and value judge the change (engine.lang.trends)
+        return _item("fires when", _trend_words(words, logic, trend))
     return _item("fires when", f"{_metric_name(logic)} {OP_SYMBOL[op]} {words.value(value)}")
+
+
+def _change_words(name: str, how: str) -> str:
+    return f"{name} in a window {'/' if how == 'ratio' else '-'} {name} in the window before"
+
+
+def _trend_words(words: _Words, logic: Any, trend: Any) -> str:
+    """A trend rule's test in words: the change, the further changes, the event it must follow."""
+    of = trend.of or _metric_name(logic)
+    text = f"({_change_words(of, trend.change)}) {OP_SYMBOL[logic.op]} {words.value(logic.value)}"
+    for also in trend.also:
+        text += f", and ({_change_words(also.of, also.change)}) {OP_SYMBOL[also.op]} {words.value(also.value)}"
+    if trend.after is not None:
+        text += (
+            f", and an event where {words.condition(trend.after.where)} up to "
+            f"{words.value(trend.after.within)} before the later window (these events are the evidence)"
+        )
+    return (
+        text + "; both windows covered and with the minimum data, the earlier one directly before the later; "
+        "a finding spans both windows"
+    )
 
 
 def _minimums(words: _Words, logic: Any) -> list[str]:

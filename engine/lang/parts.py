@@ -55,6 +55,7 @@ Count = Annotated[int | ParamRef, BeforeValidator(_usable_number(True))]  # or $
 Limit = Annotated[float | None, BeforeValidator(_usable_number(False))]
 Share = Annotated[float | int | ParamRef, BeforeValidator(_usable_number(False))]  # a plain number or $param
 MetricName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_free_name)]
+MetricRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]  # names a metric defined elsewhere
 OP_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!="}
 
 SHAPE_MARK = "\x00"  # separates the sub-path from the message in a structural error
@@ -271,6 +272,36 @@ class Peer(Strict):
     min_peers: Count = Field(5, description="Fewer assessed peers in the period: not assessed.")
 
 
+class TrendAlso(Strict):
+    """A further change that must hold between the same two windows."""
+
+    of: MetricRef = Field(description="A metric of the rule (or 'ratio').")
+    change: Literal["ratio", "difference"] = Field("ratio", description="later / earlier, or later - earlier.")
+    op: Op
+    value: Number
+
+
+class TrendAfter(Strict):
+    """The change counts only after an event of the manager's (a mandate, say): evidence of the cause."""
+
+    where: Condition
+    within: str = Field("45d", description="How long before the later window the event may lie.")
+
+
+class Trend(Strict):
+    """Judge the change of a metric from one calendar window to the next (engine.lang.trends).
+
+    The rule's ``op`` and ``value`` then judge the change of ``of`` (later over
+    earlier, or later minus earlier), not the metric itself; both windows must be
+    covered and meet the rule's minimum data.
+    """
+
+    of: MetricRef | None = Field(None, description="The metric whose change is judged (default: the rule's).")
+    change: Literal["ratio", "difference"] = "ratio"
+    also: list[TrendAlso] = []
+    after: TrendAfter | None = None
+
+
 class TeamFull(Strict):
     """The breadth at which a team finding gets the rule's own severity (otherwise one level lower)."""
 
@@ -320,6 +351,7 @@ class Base(Strict):
     team: Team | None = Field(None, description="Judge the manager on how many of the team's reps are past the line.")
     merge: Merge | None = Field(None, description="Count the events of one decision once.")
     peer: Peer | None = Field(None, description="Fire only when the manager also stands out among peers.")
+    trend: Trend | None = Field(None, description="Judge the change between consecutive calendar windows.")
     min_team: Count | None = Field(
         None,
         description="Judge a manager only over led periods with at least this many reps on the team "
@@ -349,6 +381,16 @@ class Base(Strict):
             raise shape_error(
                 "'peer' compares calendar or whole windows: a sliding window has no common period", "peer"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _trend_windows(self) -> Base:
+        if self.trend is not None and self.window_mode != "calendar":
+            raise shape_error("'trend' compares consecutive calendar windows: use window: {calendar: ...}", "trend")
+        if self.trend is not None and self.peer is not None:
+            raise shape_error("'trend' and 'peer' cannot be combined: judge one change or one position", "trend")
+        if self.trend is not None and self.trend.after is not None and self.group_by != ["manager"]:
+            raise shape_error("'trend.after' looks for the manager's own event: group_by [manager]", "trend")
         return self
 
     @model_validator(mode="after")

@@ -55,10 +55,10 @@ class CompiledRule:
     merged: str | None = None  # how events of one decision were merged, in words
     team: bool = False  # findings are team-level: one per manager, listing the reps (engine.lang.team)
     rep_metrics: list[str] = field(default_factory=list)  # a team finding's per-rep metrics
-    counter: list[CounterPlan] = field(default_factory=list)
-    peer: str | None = (
-        None  # the peer measure of a peer-relative rule (engine.lang.peers)  # counter-evidence lookups (engine.lang.counter)
-    )
+    counter: list[CounterPlan] = field(default_factory=list)  # counter-evidence lookups (engine.lang.counter)
+    peer: str | None = None  # the peer measure of a peer-relative rule (engine.lang.peers)
+    trend: str | None = None  # the metric whose change a trend rule judges (engine.lang.trends)
+    trend_after: tuple[str, float] | None = None  # the stage of a trend's cause events, and their reach (s)
 
     @property
     def id(self) -> str:

@@ -19,6 +19,7 @@ from engine.lang.coverage import away_adjusted
 from engine.lang.parts import OP_SYMBOL
 from engine.lang.peers import peer_layer
 from engine.lang.sqlplan import cols, interval, join_on, ordered_ids, parse, quoted, seconds_between
+from engine.lang.trends import CHANGE, trend_layer
 
 if TYPE_CHECKING:
     from engine.lang.compiler import RuleCompiler
@@ -33,6 +34,11 @@ AGGREGATES = {  # a metric's aggregate over a window's rows (also counter-eviden
     "avg": "AVG({c})",
     "max": "MAX({c})",
     "min": "MIN({c})",
+    # the distinct non-empty items of the window's lists (each row's value a list, or NULL)
+    "items": (
+        "ARRAY_LENGTH(LIST_DISTINCT(LIST_FILTER(COALESCE(FLATTEN(ARRAY_AGG({c}) FILTER (WHERE {c} IS NOT NULL)), []), "
+        "sm_k -> NOT sm_k IS NULL)))"
+    ),
 }
 _WINDOW_AGGREGATES = {
     "distinct": "NULL",  # rejected by the model for sliding windows
@@ -83,10 +89,24 @@ def windowed(
             f"GROUP BY {cols(g, 'w')}, w.s_start, w.s_end, w.w_start, w.w_end, w.coverage"
         )
         w = parse(w_sql)
+    gates = list(gates or [])
+    names = [m[0] for m in metrics]
+    trend = rc.rule.logic.trend if win.mode == "calendar" else None
+    if trend is not None:  # the change from the window before (engine.lang.trends)
+        w, metric_expr, support, more = trend_layer(rc, out, trend, w, names, covered, metric_expr, support)
+        covered, prorated = "sm_own_covered", False
+        gates += more
     counted = any(name == out.metric_name and how == "count" for name, _, how in metrics)
-    score(rc, out, w, covered, metric_expr, support, gates or [], prorated, counted=counted)
-    names = [m[0] for m in metrics] + (["ratio"] if out.metric_name == "ratio" else [])
-    islands(rc, out, names, evidence_filter, inclusive=win.mode == "sliding")
+    score(rc, out, w, covered, metric_expr, support, gates, prorated, counted=counted)
+    names = names + (["ratio"] if out.metric_name == "ratio" else [])
+    source = span = None
+    if out.trend_after is not None:  # the evidence is the manager's events that started the trend
+        source, reach = out.trend_after
+        span = f"q.ts >= f.f_start - INTERVAL {int(reach)} SECOND AND q.ts < f.f_end"
+        evidence_filter = ""
+    if trend is not None:
+        names = list(out.metric_names)
+    islands(rc, out, names, evidence_filter, inclusive=win.mode == "sliding", source=source, span=span)
 
 
 def fixed_windows(rc: RuleCompiler, out: CompiledRule) -> tuple[str, str]:
@@ -166,6 +186,8 @@ def score(
         scored, enough, test = peer_layer(rc, out, peer, scored)
         scored = parse(f"SELECT *, (sm_base_supported AND {enough}) AS sm_supported FROM (:s) z", {"s": scored})
         gate += f" AND {test}"
+    if out.trend is not None:  # the judged change under its own name, for the finding's metrics
+        scored = parse(f"SELECT *, sm_metric AS {quoted(out.trend + CHANGE)} FROM (:s) t", {"s": scored})
     fire = f"sm_covered AND sm_supported{gate} AND sm_metric IS NOT NULL AND sm_metric {OP_SYMBOL[out.op]} sm_threshold"
     scored = parse(f"SELECT *, COALESCE({fire}, FALSE) AS sm_fire FROM (:s) y", {"s": scored})
     out.stages.append((f"{p}w", scored))
@@ -234,7 +256,7 @@ def islands(
         out.op, "w_start"
     )
     part = cols(g)
-    metric_cols = ", ".join(f"r.{quoted(n)}" for n in names if n != "ratio")
+    metric_cols = ", ".join(f"r.{quoted(n)}" for n in names if n != "ratio" or out.metric_name != "ratio")
     marked = (
         f"SELECT *, CASE WHEN w_start <= MAX(w_end) OVER (PARTITION BY {part} ORDER BY w_start, w_end, anchor_id "
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS sm_new "

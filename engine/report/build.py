@@ -135,7 +135,7 @@ def _finding(
     rule: CompiledRule, row: dict[str, Any], evidence: list[str], shown: int, cited: Mapping[str, Origin]
 ) -> Finding:
     spec = rule.loaded.rule
-    metrics = {name: clean_number(row.get(name)) for name in rule.metric_names if name != "ratio"}
+    metrics = {name: clean_number(row.get(name)) for name in rule.metric_names if name != "ratio" or rule.trend}
     if rule.metric_name == "ratio":
         metrics["ratio"] = clean_number(row.get("metric"))
     values = _template_values(rule, row, metrics)
@@ -240,7 +240,10 @@ def build_not_assessed(rule: CompiledRule, rows: list[dict[str, Any]]) -> list[N
             )
         if unsupported:
             unit = "led period(s)" if sliding else "window(s)"
-            reasons.append(f"{unsupported} {unit} below the rule's minimum data")
+            what = "below the rule's minimum data"
+            if rule.trend:  # a trend also needs the window before, covered and with enough data
+                what = f"with no {rule.window.unit} before it to compare with, or below the rule's minimum data"
+            reasons.append(f"{unsupported} {unit} {what}")
         out.append(NotAssessed(rule.id, row["manager"], int(row["windows"]), partial + unsupported, "; ".join(reasons)))
     return out
 
