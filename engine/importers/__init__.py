@@ -38,15 +38,18 @@ __all__ = [
 
 def _importer(system: str) -> Callable[[str, Mapping], Imported]:
     """The importer of a source (imported when first used: each reads only its own files)."""
+    if system == "hubspot":
+        from engine.importers.hubspot import import_hubspot
+
+        return import_hubspot
     from engine.importers.salesforce import import_salesforce
 
-    importers: dict[str, Callable[[str, Mapping], Imported]] = {"salesforce": import_salesforce}
-    return importers[system]
+    return import_salesforce
 
 
 def import_source(system: str, path: str, mapping: str | None = None) -> Imported:
     """Import one export. MappingError for a bad mapping; a path that cannot be read is in ``report.errors``."""
-    if system not in SOURCES or system != "salesforce":
+    if system not in SOURCES or system not in ("salesforce", "hubspot"):
         raise UsageError([Problem("salesmirror", 0, 0, f"unknown source '{system}' (one of {', '.join(SOURCES)})")])
     return _importer(system)(path, load_mapping(system, mapping))
 
