@@ -18,6 +18,9 @@ One file per rule (``fixtures/rules/<rule id>.yaml``)::
       - name: rep-closes-after-manager-joins
         events: [...]
         expect: []                                   # a look-alike: must not fire
+    background:                                      # optional: roster and events added to every case
+      roster: [[rep-9, mgr-9, 2026-01-01]]           # (other teams: a peer-relative rule's peers);
+      events: [...]                                  # a case with 'background: false' goes without
 
 The same runner serves pytest (one test per case) and ``salesmirror rules test``.
 """
@@ -101,13 +104,13 @@ def _expand(items: list[Any], where: str) -> list[dict[str, Any]]:
     return events
 
 
-def _roster(rows: list[Any]) -> list[dict[str, Any]]:
+def _roster(rows: list[Any], prefix: str = "roster") -> list[dict[str, Any]]:
     events = []
     for index, row in enumerate(rows):
         rep, manager, start, *rest = [_text(v) for v in row]
         events.append(
             {
-                "id": f"roster-{index + 1}-in",
+                "id": f"{prefix}-{index + 1}-in",
                 "ts": start,
                 "type": "team_member_added",
                 "actor": manager,
@@ -118,7 +121,7 @@ def _roster(rows: list[Any]) -> list[dict[str, Any]]:
         if rest and rest[0]:
             events.append(
                 {
-                    "id": f"roster-{index + 1}-out",
+                    "id": f"{prefix}-{index + 1}-out",
                     "ts": rest[0],
                     "type": "team_member_removed",
                     "actor": manager,
@@ -138,15 +141,30 @@ def load_cases(path: str) -> list[Case]:
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("rule"), str) or not isinstance(data.get("cases"), list):
         raise RuleError([doc.problem((), "a case file needs 'rule: <id>' and a list of 'cases'")])
+    background: list[dict[str, Any]] = []
+    if "background" in data:  # the same other teams in every case (peers of the run, say)
+        raw_bg = data["background"]
+        if not isinstance(raw_bg, dict) or set(raw_bg) - {"roster", "events", "description"}:
+            raise RuleError([doc.problem(("background",), "background takes roster, events and a description")])
+        try:
+            background = _roster(raw_bg.get("roster", []), "bg-roster") + _expand(
+                _text(raw_bg.get("events", [])), f"{path} background"
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise RuleError([doc.problem(("background",), f"invalid background: {err}")]) from None
     cases = []
     for index, raw in enumerate(data["cases"]):
         loc = ("cases", index)
         if not isinstance(raw, dict) or "name" not in raw or "events" not in raw or "expect" not in raw:
             raise RuleError([doc.problem(loc, "each case needs name, events and expect")])
+        if raw.get("background", True) not in (True, False):
+            raise RuleError([doc.problem(loc + ("background",), "background: false leaves it out; nothing else")])
         try:
             events = _roster(raw.get("roster", [])) + _expand(_text(raw["events"]), f"{path} case {raw['name']}")
         except (ValueError, KeyError, TypeError) as err:
             raise RuleError([doc.problem(loc + ("events",), f"invalid events: {err}")]) from None
+        if raw.get("background", True):
+            events = background + events
         cases.append(
             Case(
                 rule=data["rule"],

@@ -84,3 +84,20 @@ def test_peer_needs_a_common_period(tmp_path: Path) -> None:
     with pytest.raises(engine.RuleError) as caught:
         run_rule(tmp_path, org(NORMAL), rule, message="{ratio}")
     assert "sliding window has no common period" in caught.value.problems[0].message
+
+
+def test_among_any_counts_managers_below_the_minimum_as_peers(tmp_path: Path) -> None:
+    # m1 explains 4 misses, all external; the others explain 2 each, too few to judge (min_denominator 4)
+    events = org({"m1": 4}) + [e for e in org({m: 0 for m in ("m2", "m3", "m4", "m5", "m6")}, total=2)
+                              if e["type"] == "forecast_miss_explained"]  # fmt: skip
+    assessed_only = {**RULE, "peer": {"measure": "median_multiple", "value": 1.5, "min_peers": 5}}
+    report = run_rule(tmp_path / "assessed", events, assessed_only, message="{ratio}")
+    assert findings(report) == []  # only m1 is assessed: one manager has no peers
+    assert any(n.manager == "m1" and "minimum data" in n.reason for n in report.not_assessed)
+    any_peer = {**RULE, "peer": {**assessed_only["peer"], "among": "any"}}
+    found = one(run_rule(tmp_path / "any", events, any_peer, message="{ratio}"))
+    assert found.manager == "m1" and found.metrics["peers"] == 6 and found.metrics["peer_median"] == 0
+    # the same org in a shock: everyone's two misses are the market's, so m1 does not stand out
+    shock = org({"m1": 4}) + [e for e in org({m: 2 for m in ("m2", "m3", "m4", "m5", "m6")}, total=2)
+                             if e["type"] == "forecast_miss_explained"]  # fmt: skip
+    assert findings(run_rule(tmp_path / "shock", shock, any_peer, message="{ratio}")) == []

@@ -270,6 +270,11 @@ class Peer(Strict):
     measure: Literal["percentile", "median_multiple", "zscore"]
     value: Number = Field(description="percentile: 0.9 = top 10 %; median_multiple: 1.5; zscore: 2.")
     min_peers: Count = Field(5, description="Fewer assessed peers in the period: not assessed.")
+    among: Literal["assessed", "any"] = Field(
+        "assessed",
+        description="assessed: peers are the managers the rule could judge; any: every manager with the metric "
+        "at all, below the rule's minimum data too (when most have a few events each, together the org's norm).",
+    )
 
 
 class TrendAlso(Strict):

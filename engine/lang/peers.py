@@ -12,7 +12,10 @@ bad; ``lt``/``lte``: low is bad):
 - ``zscore``: distance from the peers' mean in standard deviations.
 
 Fewer than ``min_peers`` peers: the window is not assessed (below the minimum
-data). The finding carries ``peers``, ``peer_median`` and ``peer_percentile``,
+data). With ``among: any`` every manager whose window has the metric at all is
+a peer, also below the rule's own minimum data: where most managers have too
+few events to be judged one by one (two or three forecast misses a quarter),
+together they still show what the org's norm is. The finding carries ``peers``, ``peer_median`` and ``peer_percentile``,
 so it can say "top 5% of 44 managers; org median 0.31". A market shock that
 moves the whole org moves the median with it, and no one stands out.
 """
@@ -46,7 +49,7 @@ def peer_layer(rc: RuleCompiler, out: CompiledRule, spec: Peer, scored: exp.Expr
         rc.report(loc + ("min_peers",), "min_peers must be at least 2: one manager has no peers")
     high_is_bad = out.op not in ("lt", "lte")
     period = f"date_trunc('{out.window.unit}', w_start)" if out.window.mode == "calendar" else "1"
-    eligible = "sm_covered AND sm_base_supported AND sm_metric IS NOT NULL"
+    eligible = "sm_covered AND sm_metric IS NOT NULL" + (" AND sm_base_supported" if spec.among == "assessed" else "")
     order = "sm_metric" if high_is_bad else "sm_metric DESC"
     ranked = f"SELECT *, {period} AS sm_period, CASE WHEN {eligible} THEN 1 ELSE 0 END AS sm_peer FROM (:w) w"
     stats = (
