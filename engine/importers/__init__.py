@@ -38,6 +38,10 @@ __all__ = [
 
 def _importer(system: str) -> Callable[[str, Mapping], Imported]:
     """The importer of a source (imported when first used: each reads only its own files)."""
+    if system == "gong":
+        from engine.importers.gong import import_gong
+
+        return import_gong
     if system == "hubspot":
         from engine.importers.hubspot import import_hubspot
 
@@ -49,7 +53,7 @@ def _importer(system: str) -> Callable[[str, Mapping], Imported]:
 
 def import_source(system: str, path: str, mapping: str | None = None) -> Imported:
     """Import one export. MappingError for a bad mapping; a path that cannot be read is in ``report.errors``."""
-    if system not in SOURCES or system not in ("salesforce", "hubspot"):
+    if system not in SOURCES or system not in ("salesforce", "hubspot", "gong"):
         raise UsageError([Problem("salesmirror", 0, 0, f"unknown source '{system}' (one of {', '.join(SOURCES)})")])
     return _importer(system)(path, load_mapping(system, mapping))
 
