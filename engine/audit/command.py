@@ -110,13 +110,13 @@ def _format_for(fmt: str | None, output: str | None, allowed: Sequence[str], def
     return default
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, *, colour: bool = False) -> None:
     if output:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         return
     try:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour or None)  # colour: rich's codes, kept as they are
         sys.stdout.flush()
     except BrokenPipeError:
         with contextlib.suppress(OSError, ValueError):
@@ -423,11 +423,9 @@ def self_assess_command(
         )
         view = from_audit(audit, manager_id, audit.all_managers)
     kind = _format_for(fmt, output, ("text", "md", "html"), "text")
-    if kind == "text" and output is None and _stdout_is_terminal():
-        text = render_terminal(view, width=_terminal_width())
-    else:
-        text = render_self(view, kind)
-    _write(text, output)
+    colour = kind == "text" and output is None and _stdout_is_terminal()
+    text = render_terminal(view, width=_terminal_width()) if colour else render_self(view, kind)
+    _write(text, output, colour=colour)
     sys.exit(EXIT_OK)
 
 

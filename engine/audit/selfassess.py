@@ -15,6 +15,7 @@ their answers.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -194,7 +195,7 @@ def render_terminal(view: SelfView, width: int | None = None) -> str:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(record=True, width=width or 100, force_terminal=True, color_system="standard")
+    console = Console(file=io.StringIO(), record=True, width=width or 100, force_terminal=True, color_system="standard")
     for line in render_self(view, "text").splitlines():
         text = Text(line)  # never markup: a line holds text from the log
         if line.startswith("# "):
