@@ -9,6 +9,7 @@ import zipfile
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -201,7 +202,9 @@ def test_users_not_in_the_export_are_reported_and_kept(tmp_path: Path) -> None:
     imported = import_source("salesforce", str(export), _mapping(tmp_path))
     assert imported.report.unknown_users == {"Task": Counter({"005Hp00000GoneAIAQ": 1})}
     assert any(e["actor"] == "005Hp00000GoneAIAQ" for e in imported.events)
-    assert any("not in the export" in line for line in imported.report.lines())
+    assert any("not in the export" in line and "005Hp00000GoneAIAQ" in line for line in imported.report.lines())
+    shown = CliRunner().invoke(import_command, ["salesforce", str(export), "--redact", "-o", str(tmp_path / "e.jsonl")])
+    assert "1 references to 1 users not in the export" in shown.stderr and "GoneAIAQ" not in shown.stderr
 
 
 def test_role_hierarchy_when_manager_id_is_empty_for_everyone(tmp_path: Path) -> None:
@@ -462,3 +465,53 @@ def test_fivetran_sync(tmp_path: Path) -> None:
     assert report.objects["Event"].read == len(events)
     assert types["call_logged"] + types["meeting_held"] == len(events)
     assert _check(tmp_path, imported.jsonl()).evaluated == len(imported.events)
+
+
+def test_feed_splits_quotas_and_currency(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    group, manager, rep = "0F9000000000001", "005000000000001", "005000000000002"
+    (export / "User.csv").write_text(f'"Id","ManagerId"\n"{manager}",""\n"{rep}","{manager}"\n')
+    (export / "FeedItem.csv").write_text(
+        '"Id","ParentId","Type","CreatedById","CreatedDate","Body"\n'
+        f'"0D5000000000001","{group}","TextPost","{manager}","2026-01-05 09:00:00","<p>Focus on &amp; close Acme</p>"\n'
+        f'"0D5000000000002","{rep}","TextPost","{manager}","2026-01-06 09:00:00","Good call today"\n'
+        f'"0D5000000000003","006000000000001","TrackedChange","{manager}","2026-01-07 09:00:00",""\n'
+        f'"0D5000000000004","006000000000001","TextPost","{rep}","2026-01-07 10:00:00","note on a deal"\n'
+    )
+    (export / "FeedTrackedChange.csv").write_text(
+        '"Id","FeedItemId","FieldName","OldValue","NewValue"\n'
+        f'"0D6000000000001","0D5000000000003","Opportunity.Owner","{rep}","{manager}"\n'
+    )
+    (export / "OpportunitySplit.csv").write_text(
+        '"Id","OpportunityId","SplitOwnerId","SplitPercentage","CreatedById","CreatedDate"\n'
+        f'"149000000000001","006000000000001","{rep}","60","{manager}","2026-01-08 09:00:00"\n'
+    )
+    (export / "ForecastingQuota.csv").write_text(
+        '"Id","QuotaOwnerId","QuotaAmount","CurrencyIsoCode","StartDate","CreatedById","CreatedDate"\n'
+        f'"0J9000000000001","{rep}","100000","USD","2026-01-01","{manager}","2026-01-02 09:00:00"\n'
+        f'"0J9000000000002","{rep}","50000","GBP","2026-04-01","{manager}","2026-01-02 09:00:00"\n'
+    )
+    mapping = _mapping(tmp_path, f'currency: EUR\nrates: {{USD: 0.9}}\nmessages: {{team: ["{group}"]}}\n')
+    imported = import_source("salesforce", str(export), mapping)
+    assert imported.report.problems == []
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for event in imported.events:
+        by_type.setdefault(str(event["type"]), []).append(event)
+    (team,) = [e for e in by_type["message_sent"] if e["attrs"]["audience"] == "team"]
+    assert team["attrs"]["text"] == "Focus on & close Acme"  # tags stripped, entities decoded
+    (direct,) = [e for e in by_type["message_sent"] if e["attrs"]["audience"] == "rep"]
+    assert direct["rep"] == salesforce_id(rep)
+    assert imported.report.objects["FeedItem"].skipped == {
+        "tracked changes (read through FeedTrackedChange)": 1,
+        "posts on records or in channels the mapping does not name": 1,
+    }
+    (owner,) = by_type["deal_owner_changed"]
+    assert (owner["actor"], owner["attrs"]["to_role"]) == (salesforce_id(manager), "manager")
+    (split,) = by_type["commission_split_adjusted"]
+    assert split["attrs"] == {"split": 60}
+    targets = sorted(
+        (e["attrs"]["period"], e["attrs"]["amount"], e["attrs"]["currency"]) for e in by_type["target_assigned"]
+    )
+    assert targets == [("2026-01-01", 90000.0, "EUR"), ("2026-04-01", 50000, "GBP")]
+    assert any("GBP" in note and "not converted" in note for note in imported.report.notes)

@@ -68,8 +68,11 @@ class ImportReport:
     def stats(self, obj: str) -> ObjectStats:
         return self.objects.setdefault(obj, ObjectStats())
 
-    def lines(self) -> list[str]:
-        """The report as a command line prints it (one line per object, then unknown users and notes)."""
+    def lines(self, *, redact: bool = False) -> list[str]:
+        """The report as a command line prints it (one line per object, then unknown users and notes).
+
+        ``redact`` leaves out the ids of unknown users (they name people), keeping their counts.
+        """
         out = [f"{self.system} import of {self.path}: {self.events} events"]
         for name in sorted(self.objects):
             stats = self.objects[name]
@@ -83,9 +86,8 @@ class ImportReport:
             users = self.unknown_users[name]
             shown = ", ".join(sorted(users)[:_SHOWN_IDS]) + (" ..." if len(users) > _SHOWN_IDS else "")
             refs = sum(users.values())
-            out.append(
-                f"  {name}: {refs} references to {len(users)} users not in the export (kept as they are): {shown}"
-            )
+            line = f"  {name}: {refs} references to {len(users)} users not in the export (kept as they are)"
+            out.append(line if redact else f"{line}: {shown}")
         out += [f"  note: {note}" for note in self.notes]
         if self.problems:
             out.append(f"  {len(self.problems)} records could not be read (listed above)")

@@ -50,6 +50,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--report", "report_path", metavar="FILE", help="Also write the import report as JSON.")
 @click.option("--show-mapping", is_flag=True, help="Print the source's default mapping (commented) and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the import report.")
+@click.option("--redact", is_flag=True, help="Leave people's ids out of the printed report (counts only).")
 def import_command(
     source: str,
     path: str | None,
@@ -59,6 +60,7 @@ def import_command(
     report_path: str | None,
     show_mapping: bool,
     quiet: bool,
+    redact: bool,
 ) -> None:
     """Import a CRM export (folder, zip or file) as canonical events.
 
@@ -84,7 +86,7 @@ def import_command(
         for record in report.problems:
             click.echo(str(record), err=True)
     if not quiet:
-        for line in report.lines():
+        for line in report.lines(redact=redact):
             click.echo(line, err=True)
     if report_path is not None:
         _write(report_path, json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n")

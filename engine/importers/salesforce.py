@@ -915,9 +915,11 @@ class _Salesforce:
         text = html.unescape(_TAG.sub(" ", row.get("body"))).strip() or None
         role = self.role_of(actor)
         messages = self.mapping.messages
-        if parent in messages.relayed:
+        relayed = {salesforce_id(c) or c for c in messages.relayed}
+        team = {salesforce_id(c) or c for c in messages.team}
+        if parent in relayed:
             self.out.event(obj, rid, "message_relayed", ts, actor, row=row, attrs={"text": text}, actor_role=role)
-        elif parent in messages.team:
+        elif parent in team:
             self.out.event(
                 obj, rid, "message_sent", ts, actor, row=row, attrs={"audience": "team", "text": text}, actor_role=role
             )
