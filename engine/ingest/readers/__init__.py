@@ -17,6 +17,7 @@ from engine.ingest.csvevents import EventColumns
 from engine.ingest.readers.base import NOT_UTF8, Entry, ObjectLines, Reader, Source, json_text, raw_text
 from engine.ingest.readers.csv import CsvReader
 from engine.ingest.readers.jsonl import JsonlReader
+from engine.ingest.readers.parquet import ParquetReader
 from engine.ingest.roster import ROSTER_READER
 from engine.registry import Registry
 
@@ -88,5 +89,6 @@ def detect_reader(path: str, head: bytes) -> Reader:
 
 
 register_reader(JsonlReader())
+register_reader(ParquetReader())
 register_reader(CsvReader("csv", EventColumns, extensions=(".csv",)), fallback=True)
 register_reader(ROSTER_READER)
