@@ -515,3 +515,28 @@ def test_feed_splits_quotas_and_currency(tmp_path: Path) -> None:
     )
     assert targets == [("2026-01-01", 90000.0, "EUR"), ("2026-04-01", 50000, "GBP")]
     assert any("GBP" in note and "not converted" in note for note in imported.report.notes)
+
+
+def test_fivetran_history_mode_versions_give_the_changes(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    deal, rep, manager = "006000000000001", "005000000000002", "005000000000001"
+    (export / "sf_user_data.csv").write_text(f"id,manager_id\n{manager},\n{rep},{manager}\n")
+    (export / "sf_opportunity_history_data.csv").write_text(
+        "_fivetran_active,_fivetran_start,_fivetran_end,id,owner_id,stage_name,close_date,last_modified_by_id\n"
+        f"false,2026-01-05 09:00:00,2026-02-01 10:00:00,{deal},{rep},Prospecting,2026-03-31 00:00:00,{rep}\n"
+        f"false,2026-02-01 10:00:00,2026-02-10 10:00:00,{deal},{rep},Prospecting,2026-04-30 00:00:00,{manager}\n"
+        f"false,2026-02-10 10:00:00,2026-02-20 10:00:00,{deal},{manager},Prospecting,2026-04-30 00:00:00,{manager}\n"
+        f"true,2026-02-20 10:00:00,9999-12-31 23:59:59,{deal},{manager},Closed Won,2026-02-20 00:00:00,{manager}\n"
+    )
+    imported = import_source("salesforce", str(export))
+    assert imported.report.problems == []
+    changes = [(e["type"], e["actor"], e["ts"]) for e in imported.events if e["type"] != "team_member_added"]
+    m = salesforce_id(manager)
+    assert changes == [
+        ("close_date_pushed", m, "2026-02-01T10:00:00Z"),
+        ("deal_owner_changed", m, "2026-02-10T10:00:00Z"),
+        ("deal_closed_won", m, "2026-02-20T10:00:00Z"),
+    ]
+    (won,) = [e for e in imported.events if e["type"] == "deal_closed_won"]
+    assert won["rep"] == salesforce_id(rep)  # the seller the manager took the deal from
