@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date, datetime, timezone
 from typing import Any, BinaryIO
 
 from engine.backends import get_backend
@@ -25,8 +26,11 @@ from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 from engine.lang.plan import CompiledRule
 from engine.lang.setup import INFER_ABSENCE_DAYS
 from engine.report import fairness
+from engine.report.baseline import apply_baseline, read_baseline
 from engine.report.build import build_findings, build_not_assessed, rule_meta
+from engine.report.fingerprint import Mark, fingerprint
 from engine.report.model import Finding, NotAssessed, Report
+from engine.report.suppress import Suppression, apply_suppressions, check_names, collect_suppressions
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -127,6 +131,8 @@ def evaluate(
         )
     finally:
         runner.close()
+    for finding in report.findings:  # before any redaction, so a redacted report keeps them
+        finding.fingerprint = fingerprint(finding)
     report.sort()
     return report
 
@@ -162,6 +168,9 @@ def check(
     stdin: BinaryIO | None = None,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
     backend: str = DEFAULT_BACKEND,
+    suppressions: Sequence[str] | None = None,
+    baseline: str | None = None,
+    today: date | None = None,
 ) -> Report:
     """Check event logs against rules and return the report.
 
@@ -171,8 +180,16 @@ def check(
     file was given). One layer's problems raise that layer's error
     (ConfigError, RuleError, InputError, InvalidInput); several layers' raise
     ProblemsFound holding each. UsageError when ``rejects`` is an input.
+
+    ``suppressions`` are suppression files (``None``: the config's
+    ``suppressions:``, if any); findings they accept move to
+    ``report.suppressed``, judged for expiry against ``today`` (default: today's
+    date in UTC). ``baseline`` is a baseline file: findings it holds move to
+    ``report.unchanged``, and ``report.findings`` keeps only the new ones.
+    Both files are read and checked with the other layers, every problem at
+    ``file:line:col`` (ConfigError).
     """
-    refuse_outputs_over_inputs({"--rejects": rejects}, [*events, roster, config])
+    refuse_outputs_over_inputs({"--rejects": rejects}, [*events, roster, config, baseline, *(suppressions or ())])
     errors: list[SalesmirrorError] = []
     try:
         settings = read_config(config)
@@ -180,10 +197,13 @@ def check(
         errors.append(exc)
         settings = Settings()  # the rules are still checked, with their defaults
     compiled: list[CompiledRule] = []
+    ruleset: RuleSet | None = None
     try:
-        _, compiled = prepare_rules(rules, settings=settings, sets=sets)
+        ruleset, compiled = prepare_rules(rules, settings=settings, sets=sets)
     except RuleError as exc:
         errors.append(exc)
+    files = list(settings.suppressions if suppressions is None else suppressions)
+    entries, marks = _read_ci_files(files, baseline, ruleset, errors)
     loaded = load_events(list(events), roster=roster, stdin=stdin, raise_input_errors=False)
     if loaded.input_errors:  # whole inputs that could not be used: the log is incomplete
         errors.append(InputError(loaded.input_errors))
@@ -202,4 +222,31 @@ def check(
         infer_absence_days=settings.infer_absence_days,
     )
     report.fail_on = settings.fail_on
+    if files:
+        apply_suppressions(report, entries, files, today or datetime.now(timezone.utc).date())
+    if baseline is not None:
+        apply_baseline(report, marks, baseline)
     return report
+
+
+def _read_ci_files(
+    files: Sequence[str], baseline: str | None, ruleset: RuleSet | None, errors: list[SalesmirrorError]
+) -> tuple[list[Suppression], list[Mark]]:
+    """Read the suppression files and the baseline, adding their problems to ``errors``.
+
+    Entries naming a rule or trait no loaded rule has are problems too, once the
+    rules have loaded (without them there is nothing to check the names against).
+    """
+    marks: list[Mark] = []
+    entries, problems = collect_suppressions(files)
+    if ruleset is not None and entries:
+        ids = {r.rule.id for r in ruleset.rules}
+        problems += check_names(entries, ids, {r.rule.trait for r in ruleset.rules})
+    if baseline is not None:
+        try:
+            marks = read_baseline(baseline)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        errors.append(ConfigError(problems))
+    return entries, marks

@@ -32,6 +32,11 @@ class ConfigFile(BaseModel):
         description="A rep with no events at all for this long is taken to be away (a duration such as 14d, "
         "or 'off'); the default is 14d.",
     )
+    suppressions: str | list[str] | None = Field(
+        None,
+        description="Suppression file(s), relative to this file: reviewed, dated acceptances of known findings "
+        "(engine.report.suppress).",
+    )
 
     @field_validator("infer_absence")
     @classmethod
@@ -59,6 +64,7 @@ class Settings:
     fail_on: str | None = None
     sets: list[str] = field(default_factory=list)
     infer_absence_days: float = INFER_ABSENCE_DAYS  # 0: off
+    suppressions: list[str] = field(default_factory=list)  # suppression files, resolved against the config's folder
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -106,6 +112,7 @@ def read_config(path: str | None) -> Settings:
             if_missing[os.path.join(base, entry)] = where
             if not _exists(os.path.join(base, entry)):
                 problems.append(where)
+    suppressions = _suppression_files(doc, data, base, problems)
     if problems or parsed is None:
         raise ConfigError(problems)
     return Settings(
@@ -118,7 +125,23 @@ def read_config(path: str | None) -> Settings:
         params={k: dict(v) for k, v in parsed.params.items()},
         fail_on=parsed.fail_on,
         infer_absence_days=_absence_days(parsed.infer_absence),
+        suppressions=suppressions,
     )
+
+
+def _suppression_files(doc: Located, data: Any, base: str, problems: list[Problem]) -> list[str]:
+    """The ``suppressions:`` files, relative to the config's folder; a missing one is a problem at its line."""
+    value = data.get("suppressions") if isinstance(data, dict) else None
+    named: list[tuple[tuple[str | int, ...], str]] = [(("suppressions",), value)] if isinstance(value, str) else []
+    if isinstance(value, list):
+        named = [(("suppressions", index), entry) for index, entry in enumerate(value) if isinstance(entry, str)]
+    files = []
+    for loc, entry in named:
+        path = os.path.join(base, entry)
+        if not os.path.isfile(path):
+            problems.append(doc.problem(loc, f"invalid config: no such suppressions file '{entry}'"))
+        files.append(path)
+    return files
 
 
 def _absence_days(value: str | bool | None) -> float:
