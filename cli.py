@@ -116,6 +116,14 @@ class _FormatChoice(_Choice):
     def choices(self, _: Sequence[str]) -> None:
         """The registry decides; click's own assignment is ignored."""
 
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """``FMT`` or ``FMT=FILE`` (another output of the same run); the format must be registered."""
+        name, sep, path = str(value).partition("=")
+        if sep and not path:
+            self.fail(f"'{value}': give the file to write after '='", param, ctx)
+        known = str(super().convert(name, param, ctx))
+        return f"{known}={path}" if sep else known
+
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="salesmirror", prog_name="salesmirror")
@@ -131,38 +139,117 @@ def _config_path(config: str | None, no_config: bool) -> str | None:
     return config or find_config()
 
 
+def _check_options(func: Any) -> Any:
+    """The options of every command that runs a check (``check``, ``baseline create``): the same log, the same findings."""
+    options = [
+        click.option(
+            "--rules",
+            "rules_dirs",
+            multiple=True,
+            type=click.Path(),
+            help="Rule directory (repeatable; default: the shipped rules).",
+        ),
+        click.option(
+            "--rejects",
+            type=click.Path(dir_okay=False),
+            help="Write invalid lines here (JSONL, with reasons) and evaluate the rest.",
+        ),
+        click.option("--roster", type=click.Path(), help="Roster CSV: rep,manager,start,end."),
+        click.option("--config", type=click.Path(), help="Config file (default: salesmirror.yaml searched upwards)."),
+        click.option("--no-config", is_flag=True, help="Ignore any salesmirror.yaml."),
+        click.option(
+            "--set", "sets", multiple=True, metavar="RULE.PARAM=VALUE", help="Override a rule parameter (repeatable)."
+        ),
+        click.option(
+            "--suppressions",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="Suppression file (YAML; repeatable); instead of the config's 'suppressions:'.",
+        ),
+        click.option(
+            "--today",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="The day suppression expiry is judged on (default: today, UTC), to re-run a past check as it was.",
+        ),
+        click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _outputs(
+    formats: Sequence[str], output: str | None, output_sarif: str | None, output_junit: str | None
+) -> tuple[str, list[tuple[str, str, str]]]:
+    """The format for stdout (or ``-o``) and the (format, file, option) of every other output."""
+    main_format: str | None = None
+    files: list[tuple[str, str, str]] = []
+    for item in formats:
+        name, sep, path = item.partition("=")
+        if sep:
+            files.append((name, path, f"--format {name}="))
+        elif main_format not in (None, name):
+            _fail(
+                f"salesmirror: --format {main_format} and --format {name}: one format goes to "
+                f"{'-o' if output else 'stdout'}; write the others with --format FMT=FILE"
+            )
+        else:
+            main_format = name
+    files += [("sarif", path, "--output-sarif") for path in [output_sarif] if path]
+    files += [("junit", path, "--output-junit") for path in [output_junit] if path]
+    return main_format or "text", files
+
+
+def _refuse_clashes(outputs: list[tuple[str, str]]) -> None:
+    """Two outputs of one run written to the same file: the second would overwrite the first."""
+    seen: dict[str, str] = {}
+    for option, path in outputs:
+        key = os.path.abspath(path)
+        if key in seen:
+            _fail(f"salesmirror: {seen[key]} and {option} both write {path}; give each output its own file")
+        seen[key] = option
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
 @main.command()
 @click.argument("events", nargs=-1, required=True)
+@_check_options
 @click.option(
-    "--rules",
-    "rules_dirs",
+    "--format",
+    "formats",
+    type=_FormatChoice(),
     multiple=True,
-    type=click.Path(),
-    help="Rule directory (repeatable; default: the shipped rules).",
+    help="Output format (default text). FMT=FILE also writes FMT to FILE (repeatable), so one run gives every output.",
 )
-@click.option("--format", "fmt", type=_FormatChoice(), default="text", show_default=True, help="Output format.")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout."
+)
+@click.option("--output-sarif", type=click.Path(dir_okay=False), help="Also write SARIF here (--format sarif=FILE).")
+@click.option(
+    "--output-junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (--format junit=FILE)."
 )
 @click.option(
     "--fail-on",
     type=click.Choice(["low", "medium", "high", "never"]),
     default=None,
-    help="Exit 1 when a finding is at or above this severity (default low).",
+    help="Exit 1 when a finding is at or above this severity (default low); with --baseline, a new finding.",
 )
 @click.option(
-    "--rejects",
+    "--baseline",
     type=click.Path(dir_okay=False),
-    help="Write invalid lines here (JSONL, with reasons) and evaluate the rest.",
+    help="Report only findings not in this baseline (salesmirror baseline create); count new, unchanged, gone.",
 )
-@click.option("--roster", type=click.Path(), help="Roster CSV: rep,manager,start,end.")
-@click.option("--config", type=click.Path(), help="Config file (default: salesmirror.yaml searched upwards).")
-@click.option("--no-config", is_flag=True, help="Ignore any salesmirror.yaml.")
 @click.option(
-    "--set", "sets", multiple=True, metavar="RULE.PARAM=VALUE", help="Override a rule parameter (repeatable)."
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record this run's findings (all but the suppressed) as a baseline file; may be the --baseline file.",
 )
+@click.option("--show-suppressed", is_flag=True, help="List the findings suppressions accept (always counted).")
 @click.option("--origins", is_flag=True, help="Cite each evidence event's file:line (depends on input order).")
-@click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms.")
 @click.option(
     "--max-evidence", type=click.IntRange(1), default=50, show_default=True, help="Evidence ids listed per finding."
 )
@@ -171,16 +258,23 @@ def _config_path(config: str | None, no_config: bool) -> str | None:
 def check(
     events: Sequence[str],
     rules_dirs: Sequence[str],
-    fmt: str,
-    output: str | None,
-    fail_on: str | None,
     rejects: str | None,
     roster: str | None,
     config: str | None,
     no_config: bool,
     sets: Sequence[str],
-    origins: bool,
+    suppressions: Sequence[str],
+    today: Any,
     redact: bool,
+    formats: Sequence[str],
+    output: str | None,
+    output_sarif: str | None,
+    output_junit: str | None,
+    fail_on: str | None,
+    baseline: str | None,
+    write_baseline: str | None,
+    show_suppressed: bool,
+    origins: bool,
     max_evidence: int,
     verbose: bool,
 ) -> None:
@@ -188,9 +282,20 @@ def check(
     import engine
     from engine.report import RenderOptions, get_format, plain_style
     from engine.report import redact as redact_report
+    from engine.report.baseline import write_baseline as record
 
+    main_format, files = _outputs(formats, output, output_sarif, output_junit)
+    written = [("-o", output)] if output else []
+    written += [(option, path) for _, path, option in files]
+    written += [("--write-baseline", write_baseline)] if write_baseline else []
+    written += [("--rejects", rejects)] if rejects else []
+    _refuse_clashes([(option, path) for option, path in written if path])
     config_path = _config_path(config, no_config)
-    engine.refuse_outputs_over_inputs({"-o": output, "--rejects": rejects}, [*events, roster, config_path])
+    inputs = [*events, roster, config_path, *suppressions]
+    engine.refuse_outputs_over_inputs(
+        {option: path for option, path in written if option != "--write-baseline"}, [*inputs, baseline]
+    )
+    engine.refuse_outputs_over_inputs({"--write-baseline": write_baseline}, inputs)  # updating --baseline is fine
     report = engine.check(
         events,
         rules=list(rules_dirs) or None,
@@ -200,6 +305,9 @@ def check(
         rejects=rejects,
         stdin=sys.stdin.buffer if "-" in events else None,
         max_evidence=max_evidence,
+        suppressions=list(suppressions) or None,
+        baseline=baseline,
+        today=today.date() if today else None,
     )
     for warning in report.warnings:
         _say(f"warning: {warning}")
@@ -208,18 +316,26 @@ def check(
     if redact:
         report = redact_report(report)
     colour = output is None and sys.stdout.isatty()
+    command = click.get_current_context().meta.get(_COMMAND_LINE, ())
     options = RenderOptions(
-        origins=origins,
-        verbose=verbose,
-        style=click.style if colour else plain_style,
-        command=click.get_current_context().meta.get(_COMMAND_LINE, ()),
+        origins=origins, verbose=verbose, style=plain_style, command=command, show_suppressed=show_suppressed
     )
-    text = get_format(fmt)(report, options)
+    rendered = [(path, get_format(name)(report, options)) for name, path, _ in files]
+    if colour:
+        options = RenderOptions(
+            origins=origins, verbose=verbose, style=click.style, command=command, show_suppressed=show_suppressed
+        )
+    text = get_format(main_format)(report, options)
     level = fail_on or report.fail_on or "low"
     code = EXIT_FINDINGS if report.at_or_above(level) else EXIT_CLEAN
+    if write_baseline:
+        record(write_baseline, [*report.findings, *report.unchanged])
+        recorded = len(report.findings) + len(report.unchanged)
+        _say(f"salesmirror: baseline of {recorded} finding(s) written to {write_baseline}")
+    for path, document in rendered:
+        _write(path, document)
     if output:
-        with open(output, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        _write(output, text)
     else:
         _out(text)
     sys.exit(code)
@@ -272,6 +388,59 @@ def simulate(
         labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"
     write_simulation(sim, output, labels)
     _say(f"{len(sim.events)} events for {len(sim.labels['managers'])} managers written to {output}; labels in {labels}")
+
+
+@main.group("baseline")
+def baseline_group() -> None:
+    """Record the accepted state of a log's findings, so check --baseline reports only what is new."""
+
+
+@baseline_group.command("create")
+@click.argument("events", nargs=-1, required=True)
+@_check_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The baseline file to write.")
+@_guard
+def baseline_create(
+    events: Sequence[str],
+    rules_dirs: Sequence[str],
+    rejects: str | None,
+    roster: str | None,
+    config: str | None,
+    no_config: bool,
+    sets: Sequence[str],
+    suppressions: Sequence[str],
+    today: Any,
+    redact: bool,
+    output: str,
+) -> None:
+    """Check EVENTS and record the fingerprints of their findings (all but the suppressed) in a baseline file."""
+    import engine
+    from engine.report import redact as redact_report
+    from engine.report.baseline import write_baseline
+
+    config_path = _config_path(config, no_config)
+    _refuse_clashes([(option, path) for option, path in [("-o", output), ("--rejects", rejects)] if path])
+    engine.refuse_outputs_over_inputs({"-o": output}, [*events, roster, config_path, *suppressions])
+    report = engine.check(
+        events,
+        rules=list(rules_dirs) or None,
+        roster=roster,
+        config=config_path,
+        sets=sets,
+        rejects=rejects,
+        stdin=sys.stdin.buffer if "-" in events else None,
+        suppressions=list(suppressions) or None,
+        today=today.date() if today else None,
+    )
+    for warning in report.warnings:
+        _say(f"warning: {warning}")
+    if report.rejected:
+        _say(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}")
+    if redact:
+        report = redact_report(report)
+    write_baseline(output, report.findings)
+    left_out = f" ({len(report.suppressed)} suppressed, left out)" if report.suppressed else ""
+    _say(f"salesmirror: baseline of {len(report.findings)} finding(s) written to {output}{left_out}")
 
 
 @main.group()

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from engine.registry import Registry
 from engine.report.formats.base import Renderer, RenderOptions, Style, plain_style
+from engine.report.formats.github import render_github
 from engine.report.formats.json import render_json
+from engine.report.formats.junit import render_junit
+from engine.report.formats.sarif import render_sarif
 from engine.report.formats.text import render_text
 
 __all__ = [
@@ -24,7 +27,10 @@ __all__ = [
     "get_format",
     "plain_style",
     "register_format",
+    "render_github",
     "render_json",
+    "render_junit",
+    "render_sarif",
     "render_text",
     "unregister_format",
 ]
@@ -53,3 +59,6 @@ def get_format(name: str) -> Renderer:
 
 register_format("text", render_text)
 register_format("json", render_json)
+register_format("sarif", render_sarif)  # SARIF 2.1.0, for code-scanning tools
+register_format("junit", render_junit)  # JUnit XML, for CI servers' test views
+register_format("github", render_github)  # GitHub Actions annotations

@@ -25,6 +25,7 @@ class RenderOptions:
     verbose: bool = False  # every evidence id and the reasons rules could not judge
     style: Style = plain_style  # colour for terminals; formats that have none ignore it
     command: tuple[str, ...] = ()  # the command line that produced the report, program name first
+    show_suppressed: bool = False  # list the findings a suppression file set aside (they are always counted)
 
 
 DEFAULT_OPTIONS = RenderOptions()

@@ -7,4 +7,4 @@ from engine.report.model import Report
 
 
 def render_json(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return report.to_json(with_origins=options.origins)
+    return report.to_json(with_origins=options.origins, with_suppressed=options.show_suppressed)

@@ -65,6 +65,12 @@ def _metric_line(finding: Finding) -> str:
     return f"{metrics}  ({_threshold_words(finding)})"
 
 
+def measured(finding: Finding) -> str:
+    """The metrics and the threshold on one line, for formats that say them in a sentence (SARIF, JUnit, GitHub)."""
+    metrics = ", ".join(f"{k} {v}" for k, v in finding.metrics.items())
+    return f"{metrics}; {_threshold_words(finding)}" if metrics else _threshold_words(finding)
+
+
 def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     style, verbose = options.style, options.verbose
     lines: list[str] = []
@@ -112,6 +118,7 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
             else:
                 lines.append(f"  {who}: {', '.join(item.rule for item in skipped)}")
         lines.append("")
+    lines += _set_aside(report, options)
     summary = report.summary()
     sev = summary["by_severity"]
     lines.append(
@@ -120,4 +127,47 @@ def render_text(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str
         f"{'; ' + str(summary['watch']) + ' of them to watch' if summary['watch'] else ''}) "
         f"across {_count(summary['managers'], 'manager')} and {_count(summary['rules'], 'rule')}."
     )
+    lines += _ci_counts(report, options)
     return "\n".join(lines) + "\n"
+
+
+def _set_aside(report: Report, options: RenderOptions) -> list[str]:
+    """The suppressed findings (with --show-suppressed) and, with -v, the baseline entries that have gone."""
+    lines: list[str] = []
+    style = options.style
+    if options.show_suppressed and report.suppressed:
+        lines.append(style("Suppressed, each accepted with a reason until its expiry:", bold=True))
+        for finding in report.suppressed:
+            who = f"  rep {finding.rep}" if finding.rep else ""
+            who += f"  deal {finding.deal}" if finding.deal else ""
+            entry = finding.suppression
+            lines.append(f"  {finding.manager}  {finding.severity.upper():<6} {finding.rule}  {_day(finding)}{who}")
+            lines.append(f"         {finding.message}")
+            lines.append(
+                f"         suppressed: {entry.get('reason')} (approved by {entry.get('approved_by')}, "
+                f"expires {entry.get('expires')}; {entry.get('entry')})"
+            )
+        lines.append("")
+    if options.verbose and report.gone:
+        lines.append(style("In the baseline but no longer found:", bold=True))
+        for mark in report.gone:
+            who = f"  rep {mark.rep}" if mark.rep else ""
+            who += f"  deal {mark.deal}" if mark.deal else ""
+            lines.append(f"  {mark.manager}  {mark.severity.upper():<6} {mark.rule}  {mark.period}{who}")
+        lines.append("")
+    return lines
+
+
+def _ci_counts(report: Report, options: RenderOptions) -> list[str]:
+    """What a baseline or suppression file set aside: counted under the summary, never silently dropped."""
+    lines = []
+    if report.baseline_file is not None:
+        gone = " (-v lists them)" if report.gone and not options.verbose else ""
+        lines.append(
+            f"Baseline {report.baseline_file}: {len(report.findings)} new, {len(report.unchanged)} unchanged "
+            f"(not listed), {len(report.gone)} gone{gone}."
+        )
+    if report.suppression_files:
+        listed = "" if options.show_suppressed or not report.suppressed else " (--show-suppressed lists them)"
+        lines.append(f"{_count(len(report.suppressed), 'finding')} suppressed{listed}.")
+    return lines
