@@ -169,6 +169,7 @@ def _check_options(func: Any) -> Any:
         click.option(
             "--today",
             type=click.DateTime(formats=["%Y-%m-%d"]),
+            metavar="YYYY-MM-DD",
             help="The day suppression expiry is judged on (default: today, UTC), to re-run a past check as it was.",
         ),
         click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms."),
