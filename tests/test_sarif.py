@@ -14,6 +14,7 @@ import pytest
 import engine
 from engine.report.fingerprint import fingerprint
 from tests.ci_support import CHURN, churn_log, cli, golden, normalise, own_log, own_rules, sarif_schema
+from tests.helpers import ev, write_rule
 
 
 def _validate(document: dict[str, Any]) -> None:
@@ -156,6 +157,32 @@ def test_invocation_records_the_command_the_counts_and_the_warnings(tmp_path: Pa
     assert invocation["properties"] == {"read": 14, "evaluated": 13, "rejected": 1, "findings": 3}
     notes = [(n["level"], n["message"]["text"]) for n in invocation["toolExecutionNotifications"]]
     assert notes == [("warning", "1 repeated event (same id, same content) kept once")]
+
+
+def test_a_finding_about_what_the_log_lacks_points_at_the_log(tmp_path: Path) -> None:
+    write_rule(
+        tmp_path / "rules",
+        "ci/no-ride-along",
+        {"kind": "threshold", "where": {"type": "ride_along"}, "op": "lt", "value": 1},
+        message="no ride-along",
+    )
+    events = [
+        ev("a", "2026-01-01", "forecast_updated", "ops"),
+        ev("b", "2026-01-20", "ride_along", "m2", manager="m2", rep="r9"),
+        ev("c", "2026-01-21", "email_sent", "m1", manager="m1", rep="r1"),
+        ev("d", "2026-02-28", "forecast_updated", "ops"),
+    ]
+    own_log(tmp_path, events)
+    code, out, err = cli(tmp_path, "check", "events.jsonl", "--no-config", "--rules", "rules", "--format", "sarif")
+    assert code == 1, err
+    document = json.loads(out)
+    _validate(document)
+    (result,) = document["runs"][0]["results"]
+    assert result["properties"]["evidence"] == [] and result["properties"]["manager"] == "m1"
+    (where,) = result["locations"]
+    assert where["physicalLocation"] == {"artifactLocation": {"index": 0, "uri": "events.jsonl"}}
+    assert where["message"] == {"text": "no evidence event: the finding is about what the log lacks"}
+    assert "relatedLocations" not in result
 
 
 def test_a_stdin_log_is_an_artifact_without_a_uri(tmp_path: Path) -> None:

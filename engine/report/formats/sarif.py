@@ -107,6 +107,7 @@ class _Artifacts:
         self.index: dict[str, int] = {}
         for path in inputs:
             self.add(STDIN if path == "-" else path)
+        self.first = next((path for path in self.index if path != STDIN), None)
 
     def add(self, path: str) -> int:
         return self.index.setdefault(path, len(self.index))
@@ -185,6 +186,11 @@ def _result(finding: Finding, rules: dict[str, int], artifacts: _Artifacts, base
     if physical is not None:
         primary["physicalLocation"] = physical
         primary["message"] = {"text": f"first evidence event: {cited[0][0]}"}
+    elif not cited and artifacts.first is not None:
+        # a finding about what the log lacks (no call listened in a month) has no event to point at:
+        # it is about the log as a whole, and code-scanning services want a file for every result
+        primary["physicalLocation"] = {"artifactLocation": artifacts.location(artifacts.first)}
+        primary["message"] = {"text": "no evidence event: the finding is about what the log lacks"}
     primary["logicalLocations"] = _logical(finding)
     result["locations"] = [primary]
     related: list[dict[str, Any]] = []
