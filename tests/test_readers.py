@@ -145,9 +145,9 @@ def test_unregistered_reader_is_gone(tmp_path: Path, logfmt: LogfmtReader) -> No
 
 
 def test_registry_lookups_and_conflicts() -> None:
-    assert reader_names()[:3] == ["jsonl", "csv", "roster"]
+    assert reader_names()[:4] == ["jsonl", "parquet", "csv", "roster"]
     assert isinstance(get_reader("jsonl"), JsonlReader)
-    with pytest.raises(ConfigError, match="unknown input reader 'xml' \\(known: jsonl, csv, roster"):
+    with pytest.raises(ConfigError, match="unknown input reader 'xml' \\(known: jsonl, parquet, csv, roster"):
         get_reader("xml")
     clash = CsvReader("other-csv", EventColumns, extensions=(".CSV",))
     with pytest.raises(ValueError, match="reader 'other-csv': .csv is already read by 'csv'"):

@@ -2,11 +2,13 @@
 
 Readers (``engine.ingest.readers``) turn each input into entries; everything
 from there is here and the same for every format: the fast path or the
-pydantic model, counts, warnings and the table. The loop over JSON-object
-lines is the hot path (millions of lines): it parses and accepts a plain
-valid line with a handful of dict operations and only falls back to the
+pydantic model, counts, warnings and the table. JSON-object lines are the
+hot path (millions of lines): blocks of them go to DuckDB first
+(``engine.ingest.sqlfast``), which makes the rows of the lines that are
+certainly plain; the rest take the per-line loop, which parses and accepts a
+plain valid line with a handful of dict operations and only falls back to the
 general path when something looks off. Rows are kept as tuples and moved to
-Arrow in chunks.
+Arrow in chunks; which ids repeat is counted on the finished table.
 
 Nothing about one input stops the others: an input that cannot be used at
 all (missing, unreadable, a bad CSV header) becomes ``input_errors``, and
@@ -21,11 +23,13 @@ see ``sources.replayable_stdin``; records from memory are kept by reference).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic_core import from_json
@@ -41,12 +45,32 @@ from engine.ingest.readers.jsonl import decode
 from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
 from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines, replayable_stdin
+from engine.ingest.sqlfast import SqlChunk
 from engine.ingest.typenotes import custom_type_warnings
 
 __all__ = ["write_rejects"]  # the entry points are in engine.ingest.load
 
 _ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
+_ROWS_SCHEMA = pa.schema([pa.field(name, EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS])
 _CHUNK = 65_536  # rows converted to Arrow at a time
+_BLOCK_LINES = 131_072  # JSON lines judged by DuckDB at a time (engine.ingest.sqlfast)
+SQL_MIN_LINES = 4_096  # fewer lines in a block: the per-line path alone (tests lower it to 1)
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    """A table of at least one row as one record batch."""
+    return table.combine_chunks().to_batches()[0]
+
+
+def _blocks(lines: Iterator[bytes], size: int = _BLOCK_LINES) -> Iterator[list[bytes]]:
+    """The lines in lists of ``size`` (the last one shorter)."""
+    while True:
+        block = list(itertools.islice(lines, size))
+        if not block:
+            return
+        yield block
+
+
 _SHOWN_PLACES = 3  # other records named in a duplicate-id message
 
 
@@ -69,10 +93,11 @@ class _Loader:
         self.inputs: list[_Input] = []
         self.rows: list[EventRow] = []  # rows not yet converted to Arrow (at most _CHUNK)
         self.batches: list[pa.RecordBatch] = []  # converted rows, so Python tuples do not pile up
-        self.origins: list[int] = []  # input number and line of every kept row, in order
+        self.origins: list[int] = []  # input number and line of each row not yet converted
         self.lines: list[int] = []
-        self.seen: set[str] = set()  # ids of kept rows
-        self.repeated: set[str] = set()  # ids kept more than once: settled at the end
+        self.origin_arrays: list[pa.Array] = []  # ... and of the converted rows, batch by batch
+        self.line_arrays: list[pa.Array] = []
+        self.judge: SqlChunk | None = None  # DuckDB, for chunks of JSON lines (engine.ingest.sqlfast)
         self.problems: list[InputProblem] = []
         self.places: list[tuple[int, int]] = []  # input number and line of each problem
         self.refused_ids: list[tuple[int, str]] = []  # (problem index, id) of refused records
@@ -123,10 +148,6 @@ class _Loader:
             self._keep(row, origin, line)
 
     def _keep(self, row: EventRow, origin: int, line: int) -> None:
-        if row[0] in self.seen:
-            self.repeated.add(row[0])
-        else:
-            self.seen.add(row[0])
         self.rows.append(row)
         self.origins.append(origin)
         self.lines.append(line)
@@ -140,7 +161,12 @@ class _Loader:
         cols = list(zip(*self.rows))
         arrays = [pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(_ROW_FIELDS, cols)]
         self.batches.append(pa.RecordBatch.from_arrays(arrays, names=list(_ROW_FIELDS)))
-        self.rows.clear()  # in place: the JSONL loop holds a reference to this list
+        self.origin_arrays.append(pa.array(self.origins, pa.int32()))
+        self.line_arrays.append(pa.array(self.lines, pa.int64()))
+        # in place: the JSONL loop holds references to these lists
+        self.rows.clear()
+        self.origins.clear()
+        self.lines.clear()
 
     # ------------------------------------------------------------ inputs
 
@@ -179,19 +205,69 @@ class _Loader:
             self.accept(entry.events, entry.problems, origin, entry.line, entry.raw)
 
     def object_lines(self, origin: int, lines: Iterator[bytes]) -> None:
-        """The hot loop, for readers of one JSON object per line.
+        """The hot path, for readers of one JSON object per line: chunks judged by DuckDB first.
 
-        Gives the verdicts ``take`` would give on the reader's entries; a
-        plain valid line costs a parse, a count of key marks and a handful of
+        Each chunk of lines goes to ``engine.ingest.sqlfast``, which makes the
+        rows of the lines that are certainly plain; every other line (and a
+        chunk that is not valid UTF-8 as a whole) takes ``python_lines``, the
+        exact per-line path. The chunk's rows are then put in line order, so
+        the table is the same whichever path a line took.
+        """
+        first = 1
+        for block in _blocks(lines):
+            if len(block) < SQL_MIN_LINES:  # a query costs more than it saves on a few lines
+                self.python_lines(origin, enumerate(block, first))
+            else:
+                self._chunk(origin, block, first)
+            first += len(block)
+
+    def _chunk(self, origin: int, block: list[bytes], first: int) -> None:
+        if self.judge is None:
+            self.judge = SqlChunk()
+            self.keep.callback(self.judge.close)
+        self._flush()
+        start = len(self.batches)  # batches, origin and line arrays go in step
+        try:
+            text = pa.array(block, pa.binary()).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # some line is not UTF-8: each line says so itself
+            self.python_lines(origin, enumerate(block, first))
+            return
+        plain = self.judge.plain_rows(text, first)
+        taken = np.zeros(len(block), dtype=bool)
+        plain_lines = plain.column("line").to_numpy()
+        taken[plain_lines - first] = True
+        rest = np.flatnonzero(~taken)
+        self.python_lines(origin, ((first + int(i), block[i]) for i in rest))
+        self._flush()
+        if plain.num_rows:
+            self.batches.append(_one_batch(plain.select(list(_ROW_FIELDS)).cast(_ROWS_SCHEMA)))
+            self.origin_arrays.append(pa.array(np.full(plain.num_rows, origin, dtype=np.int32)))
+            self.line_arrays.append(plain.column("line").combine_chunks())
+            self.read += plain.num_rows
+            self.accepted += plain.num_rows
+        if len(self.batches) - start > 1:  # rows from both paths: into line order
+            merged = pa.Table.from_batches(self.batches[start:], schema=_ROWS_SCHEMA)
+            origins = pa.concat_arrays(self.origin_arrays[start:])
+            numbers = pa.concat_arrays(self.line_arrays[start:])
+            order = pc.sort_indices(numbers)
+            del self.batches[start:], self.origin_arrays[start:], self.line_arrays[start:]
+            self.batches.append(_one_batch(merged.take(order)))
+            self.origin_arrays.append(origins.take(order))
+            self.line_arrays.append(numbers.take(order))
+
+    def python_lines(self, origin: int, lines: Iterable[tuple[int, bytes]]) -> None:
+        """The exact per-line path: gives the verdicts ``take`` would give on the reader's entries.
+
+        A plain valid line costs a parse, a count of key marks and a handful of
         dict operations.
         """
-        rows, origins, line_col, seen, repeated = self.rows, self.origins, self.lines, self.seen, self.repeated
+        rows, origins, line_col = self.rows, self.origins, self.lines
         # pydantic-core's parser first (see readers.jsonl.decode); anything it
         # refuses, and anything that is not an object, is decode's to explain.
         parse, fast, repeats = from_json, fast_row, duplicate_key_problem
         read = accepted = 0
         try:
-            for lineno, raw in enumerate(lines, 1):
+            for lineno, raw in lines:
                 if raw.isspace():
                     continue
                 read += 1
@@ -225,11 +301,6 @@ class _Loader:
                     obj = found
                 row = fast(obj)
                 if row is not None:
-                    event_id = row[0]
-                    if event_id in seen:
-                        repeated.add(event_id)
-                    else:
-                        seen.add(event_id)
                     rows.append(row)
                     origins.append(origin)
                     line_col.append(lineno)
@@ -274,7 +345,7 @@ class _Loader:
         """The kept rows as a table of the event columns (no seq, file, line)."""
         self._flush()
         if self.batches:
-            return pa.Table.from_batches(self.batches).select(list(_ROW_FIELDS))
+            return pa.Table.from_batches(self.batches, schema=_ROWS_SCHEMA)
         return pa.table(
             [pa.array([], EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS],
             names=list(_ROW_FIELDS),
@@ -332,11 +403,15 @@ class _Loader:
     def table(self) -> pa.Table:
         """The kept rows as one table, ids settled: the Arrow batches plus seq, file and line."""
         events = self._events()
-        origins = pa.array(self.origins, pa.int32())
-        lines = pa.array(self.lines, pa.int64())
+        origins = pa.concat_arrays(self.origin_arrays) if self.origin_arrays else pa.array([], pa.int32())
+        lines = pa.concat_arrays(self.line_arrays) if self.line_arrays else pa.array([], pa.int64())
         keys = record_keys(origins, lines)
         self._note_shared_ids(events, keys)
-        settled = resolve(events, keys, self.repeated)
+        counts = pc.value_counts(events.column("id").combine_chunks()) if events.num_rows else None
+        repeated = (
+            set(counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()) if counts else set()
+        )
+        settled = resolve(events, keys, repeated)
         if settled.refused:
             self._refuse_clashes(settled.refused)
         if settled.merged:
