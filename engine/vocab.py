@@ -27,6 +27,9 @@ CAUSE_CATEGORIES = (
     "process",
 )
 
+# The forecast categories a deal review may leave a deal in (an extension of contract v1).
+FORECAST_CATEGORIES = ("omitted", "pipeline", "best_case", "commit", "closed")
+
 
 @dataclass(frozen=True)
 class Attr:
@@ -74,7 +77,12 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
     "call_listened": {"feedback_given": Attr("bool")},
     "ride_along": {},
     "coaching_session": {"topic": Attr("str")},
-    "deal_review": {"decision": _enum("advance", "continue", "disqualify", "escalate")},
+    # forecast_category is an extension of contract v1 (docs/TRAITS.md, "Vocabulary extensions"):
+    # the forecast category the review leaves the deal in, as CRMs name them
+    "deal_review": {
+        "decision": _enum("advance", "continue", "disqualify", "escalate"),
+        "forecast_category": _enum(*FORECAST_CATEGORIES),
+    },
     "team_meeting": {"focus": _enum("skills", "pipeline", "product", "morale", "admin", "activity")},
     "performance_plan_started": {},
     # manager morale

@@ -27,6 +27,7 @@ from engine.lang.conditions import (
     compile_condition,
     compile_derived,
     field_expr,
+    list_array,
     types_in,
 )
 from engine.lang.counter import plan_counter
@@ -386,6 +387,15 @@ class RuleCompiler:
         if found is None:
             return how, exp.null(), metric.name or how
         sql, kind = found
+        if how == "items":  # the distinct items of list attributes (engine.lang.fields.list_array)
+            if kind not in ("attr", "source"):
+                self.report(
+                    loc + (how,), f"'items' counts the items of a list attribute (attrs.<name>), not '{target}'"
+                )
+                sql = exp.null()
+            else:
+                sql = list_array(sql)
+            return how, sql, metric.name or f"items_{str(target).rsplit('.', 1)[-1]}"
         if how != "distinct" and kind in ("attr", "source", "envelope"):
             sql = exp.TryCast(this=sql, to=exp.DataType.build("DOUBLE"), safe=True)
         leaf = str(target).rsplit(".", 1)[-1]

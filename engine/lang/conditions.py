@@ -24,7 +24,7 @@ from engine.lang.fields import (
     REPORTED,
     Context,
     field_expr,
-    json_list,
+    list_array,
     literal,
     resolve_value,
     ts_literal,
@@ -41,6 +41,7 @@ __all__ = [
     "compile_condition",
     "compile_derived",
     "field_expr",
+    "list_array",
     "literal",
     "types_in",
 ]
@@ -57,6 +58,7 @@ OPS = (
     "regex",
     "exists",
     "contains",
+    "contains_field",
     "same_as",
     "differs_from",
 )
@@ -219,13 +221,18 @@ def _leaf(
             ctx.report(loc, f"invalid regex: {refused}")
             return None
         return exp.RegexpLike(this=column, expression=exp.Literal.string(value))
-    if op == "contains":
+    if op in ("contains", "contains_field"):
         if kind not in ("attr", "source"):
-            ctx.report(loc, "'contains' applies to list attributes (attrs.<name>)")
+            ctx.report(loc, f"'{op}' applies to list attributes (attrs.<name>)")
             return None
         # a JSON list cast to an array of text: FROM_JSON for Spark; a value that is not a list is NULL
-        listed = exp.TryCast(this=json_list(column), to=exp.DataType.build("ARRAY<VARCHAR>"), safe=True)
-        return exp.ArrayContains(this=listed, expression=exp.Literal.string(str(value)))
+        if op == "contains":
+            return exp.ArrayContains(this=list_array(column), expression=exp.Literal.string(str(value)))
+        # the list holds the value of another field of the same event (the manager among the participants)
+        other = field_expr(value, ctx, loc, types)
+        if other is None:
+            return None
+        return exp.ArrayContains(this=list_array(column), expression=other[0])
     if op in ("same_as", "differs_from"):
         other = field_expr(value, ctx, loc, types)
         if other is None:

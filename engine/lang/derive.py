@@ -7,6 +7,10 @@ lexicon      share of a text's words that are on a word list
 specificity  concrete tokens: numbers, dates, work objects, record ids, names
 length       items in a JSON list attribute
 word_count   words in a text
+prior        1 or 0: an earlier event matching a condition on the same keys within a
+             time (or, with ``value``, a number from the latest such event)
+on_team      how many of the person ids in a field were on the event's manager's
+             team at the event's time
 
 Every measure is built from sqlglot's typed expressions that render alike for
 DuckDB and Spark SQL (``engine.lang.portable`` checks the plans): array sizes
@@ -22,18 +26,34 @@ edit distance is quadratic by nature, so it compares at most the first
 capped by what the two full lengths allow. Where the cut-off applies to an
 event a rule reads, the plan carries a :class:`Note` (on the node's ``meta``)
 that the backend runs and reports as a warning.
+
+``prior`` and ``on_team`` look beyond the event itself, at the other events and
+at the roster, so they are correlated scalar subqueries that aggregate (a COUNT,
+an ARG_MAX): every row gets exactly one value, a key that matches nothing gives
+0 or empty rather than dropping the row, and no EXISTS stands in a SELECT list
+(which Spark 3.5 rejects over a UNION ALL). The subquery compares keys by
+equality and time by range, so a backend turns it into a join on the keys: the
+cost is that of the events sharing a key (or of the manager's roster), as for
+``unless`` and sequence steps, never of a value inside an event. The event row
+they are computed on is the one :meth:`RuleCompiler.filtered
+<engine.lang.compiler.RuleCompiler.filtered>` reads as ``e``; the subquery's
+own rows are ``p`` (earlier events) and ``s`` (roster scopes), so no column of
+one is taken for the other's.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlglot import exp
 
-from engine.lang.fields import REPORTED, Context, field_expr, json_list, resolve_value
-from engine.lang.sqlplan import EVENTS
+from engine.lang.fields import REPORTED, Context, field_expr, json_list, list_array, resolve_value, types_in
+from engine.lang.params import parse_duration
+from engine.lang.sqlplan import EVENTS, SCOPES_PAIR, interval, parse
+
+ROW = "e"  # the alias of the event row derived values are computed on (RuleCompiler.filtered)
 
 TEXT_CUT_OFF = 2000  # similarity compares this many normalised characters of each text at most
 NOTE = "sm_note"  # key of a Note in the meta of a plan node
@@ -236,6 +256,10 @@ def compile_derived(
 ) -> exp.Expr | None:
     """SQL for one ``derive`` entry (a number per event)."""
     how = spec.measure  # the model guarantees one measure, two fields where two are compared
+    if how == "prior":
+        return _prior(spec.prior, ctx, loc + ("prior",), types)
+    if how == "on_team":
+        return _on_team(spec.on_team, ctx, loc + ("on_team",), types)
     if how in ("added_words", "similarity"):
         pair = _two_fields(how, getattr(spec, how), ctx, loc, types)
         if pair is None:
@@ -267,3 +291,107 @@ def compile_derived(
         return None
     hits = exp.cast(_count_matches(text, _words_pattern(words)), "DOUBLE")
     return exp.Div(this=hits, expression=_greatest(word_count, exp.Literal.number(1)))
+
+
+def _seconds(value: Any, ctx: Context, loc: tuple[Any, ...]) -> float | None:
+    """A duration (or $param) in seconds; None when it is unusable (and then reported)."""
+    resolved = ctx.resolve(value, loc)
+    if resolved is None:  # an unknown parameter or a bad default, already reported
+        return None
+    try:
+        return parse_duration(resolved).total_seconds()
+    except ValueError as err:
+        ctx.report(loc, str(err))
+        return None
+
+
+def _numeric(column: exp.Expr, kind: str) -> exp.Expr:
+    """A field's value as a number (text from JSON or the envelope through a safe cast)."""
+    if kind in ("attr", "source", "envelope"):
+        return exp.TryCast(this=column, to=exp.DataType.build("DOUBLE"), safe=True)
+    return column
+
+
+def _prior(spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> exp.Expr | None:
+    """1 or 0 (or the latest value): is there an earlier event like ``spec.where`` on the same keys?
+
+    ``p`` is an earlier event, ``e`` this one: p matches the condition, shares the
+    keys, is not e itself, and lies in [e.ts - within, e.ts]. An event at the
+    same instant counts (logged together), an event after e never does.
+    """
+    from engine.lang.conditions import compile_condition  # (conditions import this module)
+
+    earlier = replace(ctx, table="p", derived={})
+    this = replace(ctx, table=ROW, derived={})
+    their_types = types_in(spec.where)
+    tests: list[exp.Expr] = [compile_condition(spec.where, earlier, loc + ("where",), their_types)]
+    usable = True  # every part is compiled, so all of its problems are reported at once
+    for index, entry in enumerate(spec.same):
+        pairs = list(entry.items()) if isinstance(entry, dict) else [(entry, entry)]
+        for left, right in pairs:
+            here = loc + ("same", index) + ((left,) if isinstance(entry, dict) else ())
+            theirs = field_expr(left, earlier, here, their_types)
+            ours = field_expr(right, this, here, types)
+            if theirs is None or ours is None:
+                usable = False
+                continue
+            tests.append(exp.EQ(this=theirs[0], expression=ours[0]))
+    seconds = _seconds(spec.within, ctx, loc + ("within",))
+    value = field_expr(spec.value, earlier, loc + ("value",), their_types) if spec.value is not None else None
+    if seconds is None or not usable or (spec.value is not None and value is None):
+        return None
+    now, then = exp.column("ts", table=ROW), exp.column("ts", table="p")
+    tests += [
+        exp.LTE(this=then, expression=now),
+        exp.GTE(this=then.copy(), expression=exp.Sub(this=now.copy(), expression=interval(seconds))),
+        exp.NEQ(this=exp.column("id", table="p"), expression=exp.column("id", table=ROW)),
+    ]
+    if spec.value is None:
+        found = parse(f"SELECT COUNT(*) FROM {EVENTS} p WHERE :cond", {"cond": exp.and_(*tests)})
+        count = exp.Coalesce(this=exp.Subquery(this=found), expressions=[exp.Literal.number(0)])
+        return exp.Case(
+            ifs=[exp.If(this=exp.GT(this=count, expression=exp.Literal.number(0)), true=exp.Literal.number(1))],
+            default=exp.Literal.number(0),
+        )
+    assert value is not None
+    number = _numeric(*value)
+    tests.append(exp.Is(this=number.copy(), expression=exp.null()).not_())
+    # the latest by time, then by id, so ties are settled the same way on every run
+    latest = parse(
+        f"SELECT ARG_MAX(:v, {{'t': p.ts, 'i': p.id}}) FROM {EVENTS} p WHERE :cond",
+        {"v": number, "cond": exp.and_(*tests)},
+    )
+    return exp.Subquery(this=latest)
+
+
+def _on_team(name: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None) -> exp.Expr | None:
+    """How many of the people a field names were on the event's manager's team at the event's time.
+
+    The field holds one person id (``rep``, ``attrs.from``) or a JSON list of them
+    (``attrs.participants``). The team is the roster's (manager, rep) periods
+    (``sm_scopes_p``): led by the event's manager (resolved from the roster when the
+    event leaves it out) and open at the event's time. The manager is never counted
+    as a member of their own team, and a person named twice counts once.
+    """
+    this = replace(ctx, table=ROW, derived={})
+    found = field_expr(name, this, loc, types)
+    if found is None:
+        return None
+    column, kind = found
+    member = exp.column("rep", table="s")
+    if kind in ("attr", "source"):
+        named: exp.Expr = exp.or_(
+            exp.func("COALESCE", exp.EQ(this=column, expression=member), exp.false()),
+            exp.func("COALESCE", exp.ArrayContains(this=list_array(column), expression=member.copy()), exp.false()),
+        )
+    elif kind == "envelope":
+        named = exp.EQ(this=column, expression=member)
+    else:
+        ctx.report(loc, f"'on_team' reads a field naming people (rep, actor, attrs.<name>), not '{name}'")
+        return None
+    query = parse(
+        f"SELECT COUNT(DISTINCT s.rep) FROM {SCOPES_PAIR} s WHERE s.manager = {ROW}.manager "
+        f"AND s.rep <> {ROW}.manager AND s.s_start <= {ROW}.ts AND s.s_end > {ROW}.ts AND (:named)",
+        {"named": named},
+    )
+    return exp.Coalesce(this=exp.Subquery(this=query), expressions=[exp.Literal.number(0)])

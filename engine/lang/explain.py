@@ -31,6 +31,7 @@ _CONDITION_OPS = {
     "in": "is one of",
     "not_in": "is none of",
     "contains": "contains",
+    "contains_field": "contains the event's",
     "same_as": "is the same as",
     "differs_from": "differs from",
 }
@@ -175,6 +176,26 @@ class _Words:
         if any(how == "" and test == "actor is the same as manager" for how, test in tests):
             return "the manager's own (actor is the manager)"
         return "; ".join(f"{how}{test}" for how, test in tests)
+
+
+def _looking_back(words: Any, spec: Any) -> str:
+    """A ``prior`` or ``on_team`` derived value in words (engine.lang.derive)."""
+    if spec.on_team is not None:
+        return (
+            f"how many of the people in {spec.on_team} were on the manager's team at the event's time "
+            "(the manager not counted)"
+        )
+    prior = spec.prior
+    keys = ", ".join(
+        f"its {next(iter(entry))} being this event's {next(iter(entry.values()))}"
+        if isinstance(entry, dict)
+        else f"the same {entry}"
+        for entry in prior.same
+    )
+    earlier = f"event where {words.condition(prior.where)}, up to {words.value(prior.within)} before it, with {keys}"
+    if prior.value is not None:
+        return f"{prior.value} of the latest {earlier} (empty when there is none)"
+    return f"1 when there is an {earlier}; else 0"
 
 
 def _plain(value: Any) -> str:
@@ -440,6 +461,9 @@ def logic_lines(rule: Rule, macros: Macros | None = None, lists: Lists | None = 
         lines += _item("whose actions count", words.whose(logic.where))
     for name, spec in logic.derive.items():
         how = spec.measure
+        if how in ("prior", "on_team"):  # earlier events and team members, in words
+            lines += _item(f"derived {name}", _looking_back(words, spec))
+            continue
         against = f" against {words.value(spec.words)}" if spec.words is not None else ""
         lines += _item(f"derived {name}", f"{how} of {words.value(getattr(spec, how))}{against}")
     if logic.unless is not None:

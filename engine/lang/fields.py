@@ -125,6 +125,15 @@ def json_list(column: exp.Expr) -> exp.Expr:
     return exp.JSONExtract(this=column.this, expression=column.expression)
 
 
+def list_array(column: exp.Expr) -> exp.Expr:
+    """An ``attrs.<name>`` / ``source.<name>`` field's JSON list as an array of text.
+
+    TRY_CAST to VARCHAR[] (Spark: FROM_JSON), so a value that is not a list (a
+    scalar, an object, nothing) is NULL in both engines rather than an error.
+    """
+    return exp.TryCast(this=json_list(column), to=exp.DataType.build("ARRAY<VARCHAR>"), safe=True)
+
+
 def resolve_value(value: Any, ctx: Context, loc: tuple[Any, ...]) -> Any:
     """A value with ``$param`` substituted and ``@list`` expanded (REPORTED when either is unknown).
 

@@ -144,7 +144,7 @@ class Window(Strict):
         return "whole" if self.whole else ("sliding" if self.sliding else "calendar")
 
 
-METRIC_AGGREGATES = ("count", "distinct", "sum", "avg", "max", "min")
+METRIC_AGGREGATES = ("count", "distinct", "sum", "avg", "max", "min", "items")
 
 
 class Metric(Strict):
@@ -156,13 +156,23 @@ class Metric(Strict):
     avg: str | None = None
     max: str | None = None
     min: str | None = None
+    items: str | None = Field(
+        default=None,
+        description="A list attribute (attrs.<name>): the distinct items across all its lists in the window "
+        "(seven KPIs spread over three lists are seven, a KPI in every list counts once).",
+    )
     name: MetricName | None = None
 
     @model_validator(mode="after")
     def _one_aggregate(self) -> Metric:
         if len(exactly_one(self, METRIC_AGGREGATES)) > 1:
-            raise shape_error("a metric takes exactly one of count, distinct, sum, avg, max, min")
+            raise shape_error(f"a metric takes exactly one of {', '.join(METRIC_AGGREGATES)}")
         return self
+
+    @property
+    def per_window_only(self) -> bool:
+        """Whether the aggregate needs a whole or calendar window (a set of values, not a running sum)."""
+        return self.aggregate in ("distinct", "items")
 
     @property
     def aggregate(self) -> str:
@@ -178,11 +188,48 @@ class Also(Strict):
     value: Number
 
 
-DERIVED_MEASURES = ("similarity", "added_words", "lexicon", "specificity", "length", "word_count")
+DERIVED_MEASURES = (
+    "similarity",
+    "added_words",
+    "lexicon",
+    "specificity",
+    "length",
+    "word_count",
+    "prior",
+    "on_team",
+)
+
+
+class Prior(Strict):
+    """What an earlier event on the same keys says about this one (engine.lang.derive).
+
+    Without ``value``: 1 when an event matching ``where`` shares the keys and lies at
+    most ``within`` before this event (or at the same instant), else 0. With
+    ``value``: that field (a number) on the latest such event that carries one,
+    empty when there is none. Each ``same`` entry is a field both events share
+    (``deal``) or a mapping from the earlier event's field to this event's
+    (``{rep: attrs.from}``: the earlier event's rep is the one this event names as
+    ``attrs.from``).
+    """
+
+    where: Condition = Field(description="The earlier event (a condition on it alone).")
+    same: list[str | dict[str, str]] = Field(
+        min_length=1, description="Keys: a field both share, or {earlier_field: this_field}."
+    )
+    within: str = Field(description="How long before this event the earlier one may lie (duration or $param).")
+    value: str | None = Field(default=None, description="A numeric field of the latest such event, instead of 1 or 0.")
+
+    @field_validator("same")
+    @classmethod
+    def _one_pair_each(cls, value: list[str | dict[str, str]]) -> list[str | dict[str, str]]:
+        for index, entry in enumerate(value):
+            if isinstance(entry, dict) and len(entry) != 1:
+                raise shape_error("a mapping in 'same' pairs one field of the earlier event with one of this", index)
+        return value
 
 
 class DeriveSpec(Strict):
-    """A per-event computed value (text predicates and list lengths)."""
+    """A per-event computed value (text predicates, list lengths, earlier events, team members)."""
 
     similarity: list[str] | None = Field(
         None, description="Two fields; 1.0 means identical after normalising case and spaces."
@@ -197,6 +244,14 @@ class DeriveSpec(Strict):
     )
     length: str | None = Field(None, description="Field holding a list; its length.")
     word_count: str | None = None
+    prior: Prior | None = Field(
+        default=None, description="1 or 0 (or a value): a matching earlier event on the same keys."
+    )
+    on_team: str | None = Field(
+        default=None,
+        description="Field holding a person id or a list of them (attrs.participants, attrs.from): how many are "
+        "on the event's manager's team at the event's time (the manager not counted).",
+    )
 
     @model_validator(mode="after")
     def _one_measure(self) -> DeriveSpec:

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from engine.lang.conditions import compile_condition, types_in
 from engine.lang.kinds.base import Kind
-from engine.lang.parts import OP_SYMBOL, Also, Base, Count, Metric, Number, Op, Part, shape_error
+from engine.lang.parts import OP_SYMBOL, Also, Base, Condition, Count, Metric, Number, Op, Part, shape_error
 from engine.lang.sqlplan import parse, quoted
 from engine.lang.windows import Metrics, windowed
 
@@ -38,8 +38,20 @@ class ThresholdLogic(Base):
 
     @model_validator(mode="after")
     def _distinct_needs_fixed_windows(self) -> ThresholdLogic:
-        if self.window_mode == "sliding" and self.metric.aggregate == "distinct":
-            raise shape_error("distinct metrics need a calendar or whole window, not a sliding one", "metric")
+        # distinct values and distinct list items are sets per window, not running sums over a slide
+        if self.window_mode == "sliding":
+            if self.metric.per_window_only:
+                raise shape_error(
+                    f"{self.metric.aggregate} metrics need a calendar or whole window, not a sliding one", "metric"
+                )
+            for index, also in enumerate(self.also):
+                if also.metric.per_window_only:
+                    raise shape_error(
+                        f"{also.metric.aggregate} metrics need a calendar or whole window, not a sliding one",
+                        "also",
+                        index,
+                        "metric",
+                    )
         return self
 
 
@@ -51,9 +63,18 @@ class RatioLogic(Base):
     value: Number
     min_numerator: Count = 1
     min_denominator: Count = 1
+    needs: list[Condition] = Field(
+        default_factory=list,
+        description="Events the ratio reads by their absence (a numerator of deals no one inspected): as for "
+        "'at least' rules, a team is judged only from when it logs them, and a log without any is not assessed.",
+    )
 
-    # (no zero_conditions: a ratio over an empty denominator is below its minimum data, never
-    # a finding; a denominator logged for part of a window is a known limit, see docs/FAIRNESS.md)
+    def zero_conditions(self) -> list[dict[str, Any]] | None:
+        # A ratio over an empty denominator is below its minimum data, never a finding; but a
+        # numerator that counts what did NOT happen (no inspection before an advance) grows
+        # when the answer is simply not logged, so the rule names what it needs (``needs``),
+        # each condition a set of its own: the latest of their logging starts applies.
+        return [dict(condition) for condition in self.needs] or None
 
 
 ROWS = "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r"
