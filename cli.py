@@ -173,10 +173,25 @@ def _check_options(func: Any) -> Any:
             help="The day suppression expiry is judged on (default: today, UTC), to re-run a past check as it was.",
         ),
         click.option("--redact", is_flag=True, help="Replace manager and rep ids with stable pseudonyms."),
+        click.option(
+            "--from",
+            "sources",
+            multiple=True,
+            metavar="SOURCE:PATH",
+            help="Also read a CRM export directly (salesforce, hubspot, gong or csv; repeatable).",
+        ),
+        click.option(
+            "--mapping", type=click.Path(dir_okay=False), help="Mapping file for --from (default: the source's own)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _need_events(events: Sequence[str], sources: Sequence[str]) -> None:
+    if not events and not sources:
+        raise click.UsageError("give EVENTS (files, or - for stdin) or --from SOURCE:PATH")
 
 
 def _outputs(
@@ -217,7 +232,7 @@ def _write(path: str, text: str) -> None:
 
 
 @main.command()
-@click.argument("events", nargs=-1, required=True)
+@click.argument("events", nargs=-1)
 @_check_options
 @click.option(
     "--format",
@@ -267,6 +282,8 @@ def check(
     suppressions: Sequence[str],
     today: Any,
     redact: bool,
+    sources: Sequence[str],
+    mapping: str | None,
     formats: Sequence[str],
     output: str | None,
     output_sarif: str | None,
@@ -279,8 +296,10 @@ def check(
     max_evidence: int,
     verbose: bool,
 ) -> None:
-    """Check EVENTS (JSONL or CSV files, .gz, or - for stdin) against the rules."""
+    """Check EVENTS (JSONL, CSV or Parquet files, .gz, or - for stdin; or --from CRM exports) against the rules."""
     import engine
+
+    _need_events(events, sources)
     from engine.report import RenderOptions, get_format, plain_style
     from engine.report import redact as redact_report
     from engine.report.baseline import write_baseline as record
@@ -292,7 +311,7 @@ def check(
     written += [("--rejects", rejects)] if rejects else []
     _refuse_clashes([(option, path) for option, path in written if path])
     config_path = _config_path(config, no_config)
-    inputs = [*events, roster, config_path, *suppressions]
+    inputs = [*events, roster, config_path, *suppressions, mapping, *(spec.partition(":")[2] for spec in sources)]
     engine.refuse_outputs_over_inputs(
         {option: path for option, path in written if option != "--write-baseline"}, [*inputs, baseline]
     )
@@ -309,6 +328,8 @@ def check(
         suppressions=list(suppressions) or None,
         baseline=baseline,
         today=today.date() if today else None,
+        sources=sources,
+        mapping=mapping,
     )
     for warning in report.warnings:
         _say(f"warning: {warning}")
@@ -397,7 +418,7 @@ def baseline_group() -> None:
 
 
 @baseline_group.command("create")
-@click.argument("events", nargs=-1, required=True)
+@click.argument("events", nargs=-1)
 @_check_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The baseline file to write.")
 @_guard
@@ -412,10 +433,14 @@ def baseline_create(
     suppressions: Sequence[str],
     today: Any,
     redact: bool,
+    sources: Sequence[str],
+    mapping: str | None,
     output: str,
 ) -> None:
     """Check EVENTS and record the fingerprints of their findings (all but the suppressed) in a baseline file."""
     import engine
+
+    _need_events(events, sources)
     from engine.report import redact as redact_report
     from engine.report.baseline import write_baseline
 
@@ -432,6 +457,8 @@ def baseline_create(
         stdin=sys.stdin.buffer if "-" in events else None,
         suppressions=list(suppressions) or None,
         today=today.date() if today else None,
+        sources=sources,
+        mapping=mapping,
     )
     for warning in report.warnings:
         _say(f"warning: {warning}")
@@ -557,6 +584,19 @@ def events_schema() -> None:
     from engine.events import schema_text
 
     _out(schema_text())
+
+
+def _register_commands() -> None:
+    """The commands that live beside their packages (each tested there through its own command object)."""
+    from engine.audit.command import audit_command, self_assess_command
+    from engine.importers.command import import_command
+
+    main.add_command(import_command, "import")
+    main.add_command(audit_command)
+    main.add_command(self_assess_command)
+
+
+_register_commands()
 
 
 if __name__ == "__main__":

@@ -171,8 +171,15 @@ def check(
     suppressions: Sequence[str] | None = None,
     baseline: str | None = None,
     today: date | None = None,
+    sources: Sequence[str] = (),
+    mapping: str | None = None,
 ) -> Report:
     """Check event logs against rules and return the report.
+
+    ``sources`` are CRM exports read directly (``salesforce:PATH``, see
+    ``engine.importers``; ``mapping`` is their mapping file): each is imported
+    whole, and its events are checked as the lines of a JSONL file would be,
+    named by the spec in problems and evidence.
 
     Every layer is read even when an earlier one has problems, so one run
     reports them all: the config, the rules and ``--set``, and the inputs
@@ -204,7 +211,9 @@ def check(
         errors.append(exc)
     files = list(settings.suppressions if suppressions is None else suppressions)
     entries, marks = _read_ci_files(files, baseline, ruleset, errors)
-    loaded = load_events(list(events), roster=roster, stdin=stdin, raise_input_errors=False)
+    imported, notes = _import_sources(sources, mapping, errors)
+    loaded = load_events(list(events), roster=roster, stdin=stdin, raise_input_errors=False, records=imported)
+    loaded.warnings.extend(notes)
     if loaded.input_errors:  # whole inputs that could not be used: the log is incomplete
         errors.append(InputError(loaded.input_errors))
     if loaded.problems and rejects is None:
@@ -218,7 +227,7 @@ def check(
         compiled,
         max_evidence=max_evidence,
         backend=backend,
-        inputs=events,
+        inputs=[*events, *sources],
         infer_absence_days=settings.infer_absence_days,
     )
     report.fail_on = settings.fail_on
@@ -227,6 +236,27 @@ def check(
     if baseline is not None:
         apply_baseline(report, marks, baseline)
     return report
+
+
+def _import_sources(
+    sources: Sequence[str], mapping: str | None, errors: list[SalesmirrorError]
+) -> tuple[list[tuple[str, list[dict[str, Any]]]], list[str]]:
+    """Each CRM export as (spec, events), and the imports' notes; what could not be imported goes to ``errors``."""
+    found: list[tuple[str, list[dict[str, Any]]]] = []
+    notes: list[str] = []
+    if not sources:
+        return found, notes
+    from engine.importers import import_notes, import_spec  # the importers load only when a source is named
+
+    for spec in sources:
+        try:
+            imported = import_spec(spec, mapping)
+        except SalesmirrorError as exc:
+            errors.append(exc)
+            continue
+        found.append((spec, imported.events))
+        notes += import_notes(spec, imported)
+    return found, notes
 
 
 def _read_ci_files(

@@ -334,3 +334,41 @@ def test_internal_errors_are_not_tracebacks(log: Path, monkeypatch: pytest.Monke
     code, _, err = run(*churn(str(log)))
     assert code == 2
     assert "internal error (ZeroDivisionError: boom)" in err and "Traceback" not in err
+
+
+# ---- commands beside their packages, and CRM exports read directly ---------------------------
+
+SALESFORCE = Path(__file__).resolve().parent.parent / "fixtures" / "importers" / "salesforce"
+
+
+def test_import_audit_and_self_assess_are_commands_of_salesmirror() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for name in ("import", "audit", "self-assess"):
+        assert f"  {name} " in out
+        assert run(name, "--help")[0] == 0
+
+
+def test_check_reads_a_crm_export_with_from(tmp_path: Path) -> None:
+    imported = tmp_path / "events.jsonl"
+    assert run("import", "salesforce", str(SALESFORCE), "-o", str(imported), "-q")[0] == 0
+    via_file = json.loads(run("check", "--no-config", "--format", "json", str(imported))[1])
+    code, out, _ = run("check", "--no-config", "--format", "json", "--from", f"salesforce:{SALESFORCE}")
+    direct = json.loads(out)
+    assert code == 1 and direct["findings"]
+    # the same findings as from the imported file; evidence names the CRM records either way
+    assert [(f["rule"], f["manager"], f["evidence"]) for f in direct["findings"]] == [
+        (f["rule"], f["manager"], f["evidence"]) for f in via_file["findings"]
+    ]
+    takeover = next(f for f in direct["findings"] if f["rule"] == "glory-grabber/late-takeover")
+    assert all(e.startswith("salesforce:Opportunity") for e in takeover["evidence"])
+
+
+def test_check_needs_events_or_a_source() -> None:
+    code, _, err = run("check", "--no-config")
+    assert code == 2 and "--from SOURCE:PATH" in err
+
+
+def test_a_bad_source_is_a_located_error_not_a_traceback(tmp_path: Path) -> None:
+    code, _, err = run("check", "--no-config", "--from", f"nosuch:{tmp_path}")
+    assert code == 2 and "Traceback" not in err and "nosuch" in err

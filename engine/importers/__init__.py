@@ -29,7 +29,9 @@ __all__ = [
     "MappingError",
     "SourceLoad",
     "default_mapping_text",
+    "import_notes",
     "import_source",
+    "import_spec",
     "load_mapping",
     "load_source",
     "parse_spec",
@@ -92,12 +94,27 @@ def load_source(spec: str, mapping: str | None = None) -> SourceLoad:
     The events are validated again by ``load_records`` exactly as lines of a
     JSONL file would be, named ``spec`` in problems and origins.
     """
+    imported = import_spec(spec, mapping)
+    loaded = load_records(imported.events, name=spec)
+    loaded.warnings.extend(import_notes(spec, imported))
+    return SourceLoad(spec, imported, loaded)
+
+
+def import_spec(spec: str, mapping: str | None = None) -> Imported:
+    """Import ``SOURCE:PATH`` whole: InputError listing every record that could not be read.
+
+    What ``check --from`` and :func:`load_source` share: nothing is evaluated
+    from a partial import unnoticed.
+    """
     system, path = parse_spec(spec)
     imported = import_source(system, path, mapping)
     report = imported.report
     problems = list(report.errors) + [Problem(p.path, p.line, 0, p.message) for p in report.problems]
     if problems:
         raise InputError(problems)
-    loaded = load_records(imported.events, name=spec)
-    loaded.warnings.extend(f"{spec}: {line.strip()}" for line in report.lines()[1:] if "note:" in line)
-    return SourceLoad(spec, imported, loaded)
+    return imported
+
+
+def import_notes(spec: str, imported: Imported) -> list[str]:
+    """The import report's notes, as warnings of the run that read it."""
+    return [f"{spec}: {line.strip()}" for line in imported.report.lines()[1:] if "note:" in line]

@@ -22,6 +22,7 @@ def load_events(
     roster: str | None = None,
     stdin: BinaryIO | None = None,
     raise_input_errors: bool = True,
+    records: Sequence[tuple[str, Iterable[object]]] = (),
 ) -> LoadResult:
     """Read every input (roster first, then paths in order) into one LoadResult.
 
@@ -34,6 +35,10 @@ def load_events(
     InputError (and nothing else); without it the result is returned and the
     caller reports them beside the per-record problems (and must not
     evaluate the table, which holds only what could be read).
+
+    ``records`` are further inputs given from memory, each as (name, records):
+    an import of a CRM export (``engine.importers``), validated as
+    :func:`load_records` validates, after the files.
     """
     with ExitStack() as keep:
         loader = _Loader(keep)
@@ -41,6 +46,8 @@ def load_events(
             loader.load(roster, get_reader("roster"), stdin)
         for path in paths:
             loader.load(path, None, stdin)
+        for name, items in records:
+            _take_records(loader, items, name)
         result = loader.result()
     if raise_input_errors:
         result.raise_input_errors()
@@ -56,10 +63,14 @@ def load_records(records: Iterable[object], *, name: str = "<memory>") -> LoadRe
     """
     with ExitStack() as keep:
         loader = _Loader(keep)
-        shown = name if utf8_ok(name) else name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        loader.inputs.append(_Input(name, shown, memory={}))
-        loader.take(0, _memory_entries(records, name))
+        _take_records(loader, records, name)
         return loader.result()
+
+
+def _take_records(loader: _Loader, records: Iterable[object], name: str) -> None:
+    shown = name if utf8_ok(name) else name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    loader.inputs.append(_Input(name, shown, memory={}))
+    loader.take(len(loader.inputs) - 1, _memory_entries(records, name))
 
 
 def _memory_entries(records: Iterable[object], name: str) -> Iterator[Entry]:
