@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, BinaryIO
 
@@ -35,9 +35,11 @@ from engine.report.suppress import Suppression, apply_suppressions, check_names,
 __all__ = [
     "DEFAULT_BACKEND",
     "DEFAULT_MAX_EVIDENCE",
+    "Prepared",
     "Report",
     "check",
     "evaluate",
+    "prepare",
     "prepare_rules",
     "refuse_outputs_over_inputs",
 ]
@@ -196,7 +198,75 @@ def check(
     Both files are read and checked with the other layers, every problem at
     ``file:line:col`` (ConfigError).
     """
-    refuse_outputs_over_inputs({"--rejects": rejects}, [*events, roster, config, baseline, *(suppressions or ())])
+    prepared = prepare(
+        events,
+        rules=rules,
+        roster=roster,
+        config=config,
+        sets=sets,
+        rejects=rejects,
+        stdin=stdin,
+        suppressions=suppressions,
+        baseline=baseline,
+        sources=sources,
+        mapping=mapping,
+    )
+    settings = prepared.settings
+    report = evaluate(
+        prepared.loaded,
+        prepared.compiled,
+        max_evidence=max_evidence,
+        backend=backend,
+        inputs=prepared.inputs,
+        infer_absence_days=settings.infer_absence_days,
+    )
+    report.fail_on = settings.fail_on
+    if prepared.suppression_files:
+        apply_suppressions(
+            report, prepared.suppressions, prepared.suppression_files, today or datetime.now(timezone.utc).date()
+        )
+    if baseline is not None:
+        apply_baseline(report, prepared.baseline, baseline)
+    return report
+
+
+@dataclass
+class Prepared:
+    """Everything a check reads before it evaluates: settings, compiled rules, the loaded log, CI files."""
+
+    settings: Settings
+    compiled: list[CompiledRule]
+    loaded: LoadResult
+    inputs: list[str]  # the event files and sources, as given
+    suppression_files: list[str] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    baseline: list[Mark] = field(default_factory=list)
+
+
+def prepare(
+    events: Sequence[str],
+    *,
+    rules: Sequence[str] | None = None,
+    roster: str | None = None,
+    config: str | None = None,
+    sets: Sequence[str] = (),
+    rejects: str | None = None,
+    stdin: BinaryIO | None = None,
+    suppressions: Sequence[str] | None = None,
+    baseline: str | None = None,
+    sources: Sequence[str] = (),
+    mapping: str | None = None,
+    outputs: dict[str, str | None] | None = None,
+) -> Prepared:
+    """Read every layer of a check, raising one error that holds every problem of every layer.
+
+    What :func:`check` evaluates once and an audit (``engine.audit``) evaluates
+    period by period. ``outputs`` names further files the caller will write
+    (``{"-o": path}``): refused, like ``rejects``, when one is an input.
+    """
+    refuse_outputs_over_inputs(
+        {**(outputs or {}), "--rejects": rejects}, [*events, roster, config, baseline, *(suppressions or ())]
+    )
     errors: list[SalesmirrorError] = []
     try:
         settings = read_config(config)
@@ -222,20 +292,7 @@ def check(
         raise errors[0] if len(errors) == 1 else ProblemsFound(errors)
     if rejects is not None:
         write_rejects(rejects, loaded.problems)
-    report = evaluate(
-        loaded,
-        compiled,
-        max_evidence=max_evidence,
-        backend=backend,
-        inputs=[*events, *sources],
-        infer_absence_days=settings.infer_absence_days,
-    )
-    report.fail_on = settings.fail_on
-    if files:
-        apply_suppressions(report, entries, files, today or datetime.now(timezone.utc).date())
-    if baseline is not None:
-        apply_baseline(report, marks, baseline)
-    return report
+    return Prepared(settings, compiled, loaded, [*events, *sources], files, entries, marks)
 
 
 def _import_sources(

@@ -372,3 +372,15 @@ def test_check_needs_events_or_a_source() -> None:
 def test_a_bad_source_is_a_located_error_not_a_traceback(tmp_path: Path) -> None:
     code, _, err = run("check", "--no-config", "--from", f"nosuch:{tmp_path}")
     assert code == 2 and "Traceback" not in err and "nosuch" in err
+
+
+def test_audit_and_self_assess_read_a_crm_export_with_from(tmp_path: Path) -> None:
+    report = tmp_path / "audit.md"
+    assert run("audit", "--no-config", "--from", f"salesforce:{SALESFORCE}", "-o", str(report))[0] == 0
+    text = report.read_text(encoding="utf-8")
+    assert "late-takeover" in text and "salesforce:Opportunity" in text
+    manager = json.loads(run("check", "--no-config", "--format", "json", "--from", f"salesforce:{SALESFORCE}")[1])[
+        "findings"
+    ][0]["manager"]
+    code, out, _ = run("self-assess", "--no-config", "--from", f"salesforce:{SALESFORCE}", "--manager", manager)
+    assert code == 0 and f"From your team's CRM log: salesforce:{SALESFORCE}" in out and "## What to watch" in out

@@ -88,8 +88,8 @@ def test_unknown_manager(log: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give EVENTS and --manager ID"),
-        (["events.jsonl"], "give EVENTS and --manager ID"),
+        ([], "give EVENTS (or --from SOURCE:PATH) and --manager ID"),
+        (["events.jsonl"], "give EVENTS (or --from SOURCE:PATH) and --manager ID"),
         (["--questionnaire", "events.jsonl"], "--questionnaire takes no EVENTS"),
         (["events.jsonl", "--manager", "mgr-a", "--answers", "a.yaml"], "--answers needs --questionnaire"),
     ],

@@ -172,6 +172,14 @@ _COMMON_OPTIONS: list[Callable[[F], F]] = [
     click.option(
         "--max-evidence", type=click.IntRange(1), default=50, show_default=True, help="Evidence events per finding."
     ),
+    click.option(
+        "--from",
+        "sources",
+        multiple=True,
+        metavar="SOURCE:PATH",
+        help="Also read a CRM export directly (salesforce, hubspot, gong or csv; repeatable).",
+    ),
+    click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping file for --from."),
 ]
 
 
@@ -194,6 +202,8 @@ def _assess(
     rejects: str | None,
     max_evidence: int,
     output: str | None,
+    sources: Sequence[str] = (),
+    mapping: str | None = None,
     managers: Sequence[str] | None = None,
     redact: bool = False,
     want_manager: str | None = None,
@@ -215,6 +225,8 @@ def _assess(
                 rejects=rejects,
                 stdin=sys.stdin.buffer if "-" in events else None,
                 outputs={"-o": output},
+                sources=sources,
+                mapping=mapping,
             )
         for warning in prepared.loaded.warnings:
             _say(f"warning: {warning}")
@@ -251,7 +263,7 @@ def _assess(
 
 
 @click.command("audit")
-@click.argument("events", nargs=-1, required=True)
+@click.argument("events", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (default: stdout).")
 @click.option(
     "--format",
@@ -277,10 +289,14 @@ def audit_command(
     sets: Sequence[str],
     rejects: str | None,
     max_evidence: int,
+    sources: Sequence[str],
+    mapping: str | None,
 ) -> None:
     """Write the HR audit of EVENTS: org summary, heatmap, trends, a page per manager, method."""
     from engine.audit.render import render_html, render_markdown
 
+    if not events and not sources:
+        raise UsageError("give EVENTS (files, or - for stdin) or --from SOURCE:PATH")
     view, _ = _assess(
         events,
         period=period,
@@ -293,6 +309,8 @@ def audit_command(
         rejects=rejects,
         max_evidence=max_evidence,
         output=output,
+        sources=sources,
+        mapping=mapping,
         redact=redact,
     )
     kind = _format_for(fmt, output, ("html", "md"), "html")
@@ -379,6 +397,8 @@ def self_assess_command(
     sets: Sequence[str],
     rejects: str | None,
     max_evidence: int,
+    sources: Sequence[str],
+    mapping: str | None,
 ) -> None:
     """A private report written to you: what you do well, what to watch, your trend.
 
@@ -387,8 +407,8 @@ def self_assess_command(
     from engine.audit.selfassess import from_answers, from_audit, render_self, render_terminal
 
     if questionnaire:
-        if events or manager_id:
-            raise UsageError("--questionnaire takes no EVENTS or --manager: it asks instead of reading a log")
+        if events or sources or manager_id:
+            raise UsageError("--questionnaire takes no EVENTS, --from or --manager: it asks instead of reading a log")
         from engine.audit.questionnaire import load_questionnaire, read_answers, score
 
         if answers is not None:
@@ -404,8 +424,10 @@ def self_assess_command(
     else:
         if answers is not None:
             raise UsageError("--answers needs --questionnaire")
-        if not events or not manager_id:
-            raise UsageError("give EVENTS and --manager ID (or --questionnaire when there is no log)")
+        if not (events or sources) or not manager_id:
+            raise UsageError(
+                "give EVENTS (or --from SOURCE:PATH) and --manager ID (or --questionnaire when there is no log)"
+            )
         audit, _ = _assess(
             events,
             period=period,
@@ -418,6 +440,8 @@ def self_assess_command(
             rejects=rejects,
             max_evidence=max_evidence,
             output=output,
+            sources=sources,
+            mapping=mapping,
             managers=[manager_id],
             want_manager=manager_id,
         )
