@@ -1,0 +1,160 @@
+"""The live store: accepted events and the run's state in one embedded DuckDB database.
+
+Events, read offsets, the watermark, the keys of findings already emitted and
+the outbox of findings not yet delivered are written in one transaction per
+batch, so the state on disk is always one a restart can resume from: a kill
+between two batches loses nothing that was acknowledged (its offset is
+stored only with its events) and emits nothing twice (a finding's key is
+stored with it in the outbox, before it is printed or posted; a line still in
+the outbox is delivered again on restart, so delivery is at least once, and
+exactly once for any crash outside the moment of printing).
+
+Without ``--state`` the database lives in a temporary directory for the run:
+on disk either way, so memory stays within DuckDB's ``memory_limit`` however
+long the stream is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from engine.errors import UsageError
+from engine.ingest import EVENT_SCHEMA
+from engine.live.sources import Offsets
+
+__all__ = ["EVENT_COLUMNS", "STATE_VERSION", "Store"]
+
+STATE_VERSION = 1
+EVENT_COLUMNS = [f.name for f in EVENT_SCHEMA if f.name != "seq"]  # seq is given at evaluation time
+_CONTENT = [name for name in EVENT_COLUMNS if name not in ("file", "line")]  # what makes two records the same event
+
+
+class Store:
+    """One DuckDB database holding the events accepted so far and the state of the run."""
+
+    def __init__(self, state_dir: str | None, *, memory_limit: str = "1GB") -> None:
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        if state_dir is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="salesmirror-live-")
+            directory = self._scratch.name
+        else:
+            os.makedirs(state_dir, exist_ok=True)
+            directory = state_dir
+        self.path = os.path.join(directory, "live.duckdb")
+        try:
+            self.con = duckdb.connect(self.path)
+        except duckdb.Error as exc:
+            raise UsageError(f"--state {state_dir}: cannot open its database ({exc})") from exc
+        self.con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in EVENT_SCHEMA if f.name != "seq")
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS events ({columns})")
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS offsets (input VARCHAR PRIMARY KEY, byte BIGINT, line BIGINT)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS emitted (key VARCHAR PRIMARY KEY, watermark BIGINT)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS outbox (n BIGINT PRIMARY KEY, line VARCHAR)")
+        version = self.get("version")
+        if version is None:
+            self.put("version", STATE_VERSION)
+        elif int(version) != STATE_VERSION:
+            raise UsageError(f"--state {state_dir}: written by another version of the live state ({version})")
+
+    # ------------------------------------------------------------ state
+
+    def get(self, key: str) -> Any:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: Any) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, json.dumps(value)])
+
+    def offsets(self) -> Offsets:
+        rows = self.con.execute("SELECT input, byte, line FROM offsets").fetchall()
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def set_offset(self, key: str, byte: int, line: int) -> None:
+        self.con.execute("INSERT OR REPLACE INTO offsets VALUES (?, ?, ?)", [key, byte, line])
+
+    def emitted(self) -> set[str]:
+        return {str(r[0]) for r in self.con.execute("SELECT key FROM emitted").fetchall()}
+
+    def add_emitted(self, key: str, at: int, line: str) -> None:
+        """Record a finding as emitted and queue its line for delivery (same transaction as the batch)."""
+        self.con.execute("INSERT INTO emitted VALUES (?, ?)", [key, at])
+        row = self.con.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM outbox").fetchone()
+        self.con.execute("INSERT INTO outbox VALUES (?, ?)", [row[0] if row else 1, line])
+
+    def outbox(self) -> list[tuple[int, str]]:
+        return [(int(r[0]), str(r[1])) for r in self.con.execute("SELECT n, line FROM outbox ORDER BY n").fetchall()]
+
+    def delivered(self, upto: int) -> None:
+        self.con.execute("DELETE FROM outbox WHERE n <= ?", [upto])
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    # ------------------------------------------------------------ events
+
+    def count(self) -> int:
+        row = self.con.execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def insert(self, table: pa.Table) -> None:
+        """Append accepted events (a table with the event columns; seq, if present, is dropped)."""
+        if table.num_rows == 0:
+            return
+        self.con.register("sm_live_in", table.select(EVENT_COLUMNS))
+        try:
+            self.con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_COLUMNS)} FROM sm_live_in")
+        finally:
+            self.con.unregister("sm_live_in")
+
+    def holders(self, ids: list[str]) -> dict[str, tuple[tuple[Any, ...], str]]:
+        """For ids already stored: the stored event's content and where it was read (``file:line``)."""
+        if not ids:
+            return {}
+        rows = self.con.execute(
+            f"SELECT {', '.join(_CONTENT)}, file, line FROM events WHERE id IN (SELECT UNNEST(?))", [ids]
+        ).fetchall()
+        return {str(r[0]): (tuple(r[: len(_CONTENT)]), f"{r[-2]}:{r[-1]}") for r in rows}
+
+    def recent(self, since_us: int) -> pa.Table:
+        """Stored events at or after an instant (microseconds since the epoch), in time order."""
+        query = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE epoch_us(ts) >= {int(since_us)} ORDER BY ts, id"
+        return self.con.sql(query).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+
+def content_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The content columns of an event row as :meth:`Store.holders` returns them."""
+    return tuple(row[name] for name in _CONTENT)
+
+
+def _sql_type(kind: pa.DataType) -> str:
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    return "VARCHAR"
+
+
+def _size(text: str) -> str:
+    """A memory limit such as 512MB or 2GB, refused unless it is one (it goes into SQL)."""
+    cleaned = text.strip().upper()
+    number = cleaned.rstrip("KMGTB")
+    if not number.isdigit() or cleaned[len(number) :] not in ("KB", "MB", "GB", "TB"):
+        raise UsageError(f"--memory-limit {text!r}: give a size such as 512MB or 2GB")
+    return cleaned
