@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -139,6 +140,26 @@ def _config_path(config: str | None, no_config: bool) -> str | None:
     return config or find_config()
 
 
+def _memory_limit(_: click.Context, __: click.Parameter, value: str | None) -> None:
+    from engine import limits
+    from engine.errors import UsageError
+
+    if value is not None:
+        try:
+            limits.LIMITS.memory = limits.parse_memory(value)
+        except UsageError as exc:
+            raise click.BadParameter(exc.problems[0].message) from None
+        if limits.LIMITS.temp_directory is None:
+            limits.LIMITS.temp_directory = tempfile.mkdtemp(prefix="salesmirror-spill-")
+
+
+def _temp_dir(_: click.Context, __: click.Parameter, value: str | None) -> None:
+    from engine import limits
+
+    if value is not None:
+        limits.LIMITS.temp_directory = value
+
+
 def _check_options(func: Any) -> Any:
     """The options of every command that runs a check (``check``, ``baseline create``): the same log, the same findings."""
     options = [
@@ -182,6 +203,20 @@ def _check_options(func: Any) -> Any:
         ),
         click.option(
             "--mapping", type=click.Path(dir_okay=False), help="Mapping file for --from (default: the source's own)."
+        ),
+        click.option(
+            "--memory-limit",
+            metavar="SIZE",
+            callback=_memory_limit,
+            expose_value=False,
+            help="Most memory the engine may use (e.g. 1GB); beyond it, work spills to --temp-dir.",
+        ),
+        click.option(
+            "--temp-dir",
+            type=click.Path(file_okay=False),
+            callback=_temp_dir,
+            expose_value=False,
+            help="Where to spill what does not fit in --memory-limit (default: the system's temporary directory).",
         ),
     ]
     for option in reversed(options):
@@ -298,11 +333,12 @@ def check(
 ) -> None:
     """Check EVENTS (JSONL, CSV or Parquet files, .gz, or - for stdin; or --from CRM exports) against the rules."""
     import engine
-
-    _need_events(events, sources)
+    from engine.progress import steps
     from engine.report import RenderOptions, get_format, plain_style
     from engine.report import redact as redact_report
     from engine.report.baseline import write_baseline as record
+
+    _need_events(events, sources)
 
     main_format, files = _outputs(formats, output, output_sarif, output_junit)
     written = [("-o", output)] if output else []
@@ -316,21 +352,23 @@ def check(
         {option: path for option, path in written if option != "--write-baseline"}, [*inputs, baseline]
     )
     engine.refuse_outputs_over_inputs({"--write-baseline": write_baseline}, inputs)  # updating --baseline is fine
-    report = engine.check(
-        events,
-        rules=list(rules_dirs) or None,
-        roster=roster,
-        config=config_path,
-        sets=sets,
-        rejects=rejects,
-        stdin=sys.stdin.buffer if "-" in events else None,
-        max_evidence=max_evidence,
-        suppressions=list(suppressions) or None,
-        baseline=baseline,
-        today=today.date() if today else None,
-        sources=sources,
-        mapping=mapping,
-    )
+    with steps() as watching:  # a progress display on stderr, only on a terminal
+        report = engine.check(
+            events,
+            rules=list(rules_dirs) or None,
+            roster=roster,
+            config=config_path,
+            sets=sets,
+            rejects=rejects,
+            stdin=sys.stdin.buffer if "-" in events else None,
+            max_evidence=max_evidence,
+            suppressions=list(suppressions) or None,
+            baseline=baseline,
+            today=today.date() if today else None,
+            sources=sources,
+            mapping=mapping,
+            progress=watching,
+        )
     for warning in report.warnings:
         _say(f"warning: {warning}")
     if report.rejected:

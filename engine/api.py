@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, BinaryIO
@@ -25,6 +25,7 @@ from engine.lang.compiler import compile_rules
 from engine.lang.loader import RuleSet, collect_rules, default_rules_dir
 from engine.lang.plan import CompiledRule
 from engine.lang.setup import INFER_ABSENCE_DAYS
+from engine.progress import Steps
 from engine.report import fairness
 from engine.report.baseline import apply_baseline, read_baseline
 from engine.report.build import build_findings, build_not_assessed, rule_meta
@@ -87,11 +88,13 @@ def evaluate(
     backend: str = DEFAULT_BACKEND,
     inputs: Sequence[str] = (),
     infer_absence_days: float = INFER_ABSENCE_DAYS,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Run compiled rules over loaded events: no I/O, no printing.
 
     ``inputs`` names the event files the log came from, for formats that cite them.
     ``infer_absence_days``: a rep with no events for this long is taken to be away (0: never).
+    ``progress`` is told each rule's id once it has run (engine.progress draws it).
     """
     runner = get_backend(backend)(loaded.table, infer_absence_days=infer_absence_days)
     try:
@@ -100,6 +103,8 @@ def evaluate(
         missing: list[str] = []  # said once per rule: the log lacks what it needs
         for rule in compiled:
             result = runner.run(rule)
+            if progress is not None:
+                progress(rule.id)
             if result.missing:
                 entry, warning = fairness.missing_not_assessed(rule, result.missing)
                 not_assessed.append(entry)
@@ -175,8 +180,11 @@ def check(
     today: date | None = None,
     sources: Sequence[str] = (),
     mapping: str | None = None,
+    progress: Steps | None = None,
 ) -> Report:
     """Check event logs against rules and return the report.
+
+    ``progress`` shows the steps (reading, each rule) where someone watches (engine.progress).
 
     ``sources`` are CRM exports read directly (``salesforce:PATH``, see
     ``engine.importers``; ``mapping`` is their mapping file): each is imported
@@ -198,28 +206,32 @@ def check(
     Both files are read and checked with the other layers, every problem at
     ``file:line:col`` (ConfigError).
     """
-    prepared = prepare(
-        events,
-        rules=rules,
-        roster=roster,
-        config=config,
-        sets=sets,
-        rejects=rejects,
-        stdin=stdin,
-        suppressions=suppressions,
-        baseline=baseline,
-        sources=sources,
-        mapping=mapping,
-    )
+    steps = progress if progress is not None else Steps(None)
+    with steps.step("reading the config, the rules and the events"):
+        prepared = prepare(
+            events,
+            rules=rules,
+            roster=roster,
+            config=config,
+            sets=sets,
+            rejects=rejects,
+            stdin=stdin,
+            suppressions=suppressions,
+            baseline=baseline,
+            sources=sources,
+            mapping=mapping,
+        )
     settings = prepared.settings
-    report = evaluate(
-        prepared.loaded,
-        prepared.compiled,
-        max_evidence=max_evidence,
-        backend=backend,
-        inputs=prepared.inputs,
-        infer_absence_days=settings.infer_absence_days,
-    )
+    with steps.bar("evaluating the rules", len(prepared.compiled)) as advance:
+        report = evaluate(
+            prepared.loaded,
+            prepared.compiled,
+            max_evidence=max_evidence,
+            backend=backend,
+            inputs=prepared.inputs,
+            infer_absence_days=settings.infer_absence_days,
+            progress=advance,
+        )
     report.fail_on = settings.fail_on
     if prepared.suppression_files:
         apply_suppressions(

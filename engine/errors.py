@@ -123,3 +123,7 @@ class ProblemsFound(SalesmirrorError):
 
 class EngineError(SalesmirrorError):
     """A rule failed while running: a bug in salesmirror or an unsupported construct."""
+
+
+class OutOfMemory(SalesmirrorError):
+    """The run needs more memory than it was allowed (``--memory-limit``) even with spilling."""

@@ -210,9 +210,9 @@ def _assess(
 ) -> Any:
     """Read, evaluate the period (and the one to compare with) and word the result: the audit view."""
     from engine.audit.periods import slice_log
-    from engine.audit.progress import steps
     from engine.audit.run import evaluate_period, prepare
     from engine.audit.view import build_audit, people, redact_view
+    from engine.progress import steps
 
     with steps() as progress:
         with progress.step("reading events and rules"):
@@ -314,7 +314,7 @@ def audit_command(
         redact=redact,
     )
     kind = _format_for(fmt, output, ("html", "md"), "html")
-    from engine.audit.progress import steps
+    from engine.progress import steps
 
     with steps() as progress, progress.step("rendering"):
         text = render_html(view) if kind == "html" else render_markdown(view)

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from engine import limits
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
 from engine.lang.counter import FOUND
@@ -42,6 +43,7 @@ class DuckDBBackend:
         self, events: pa.Table, *, threads: int | None = None, infer_absence_days: float = INFER_ABSENCE_DAYS
     ) -> None:
         self.con = duckdb.connect(database=":memory:")
+        limits.apply(self.con)
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         # The Arrow table is scanned in place (no copy) while the roster is resolved;
@@ -49,12 +51,17 @@ class DuckDBBackend:
         self.con.register(RAW, events)
         self._notes: list[str] = []  # where rules run so far used a cut-off, in words
         try:
-            for table, plan in setup_plan(infer_absence_days):
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(dialect=self.dialect)}")
-            for table in SETUP_SCRATCH:
-                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            with limits.memory_guard("resolving the roster"):
+                self._setup(infer_absence_days)
         finally:
             self.con.unregister(RAW)
+
+    def _setup(self, infer_absence_days: float) -> None:
+        """The setup plan's tables (roster, scopes, absences), then its scratch tables dropped."""
+        for table, plan in setup_plan(infer_absence_days):
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(dialect=self.dialect)}")
+        for table in SETUP_SCRATCH:
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def span(self) -> tuple[Any, Any]:
         row = self.con.execute(f"SELECT span_start, span_end FROM {SPAN}").fetchone()
@@ -82,7 +89,8 @@ class DuckDBBackend:
     def run(self, rule: CompiledRule) -> RuleResult:
         names: list[str] = []
         try:
-            return self._run(rule, names)
+            with limits.memory_guard(f"rule '{rule.id}'"):
+                return self._run(rule, names)
         except duckdb.Error as exc:
             raise EngineError(
                 [Problem(rule.loaded.path, 0, 0, f"rule '{rule.id}' failed to run (please report this): {exc}")]

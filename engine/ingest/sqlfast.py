@@ -36,6 +36,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from engine import limits
 from engine.events import EVENT_FIELDS
 from engine.vocab import EVENT_TYPES, REQUIRED_FIELDS, ROLES, Attr
 
@@ -195,6 +196,7 @@ class SqlChunk:
 
     def __init__(self) -> None:
         self.con = duckdb.connect(database=":memory:")
+        limits.apply(self.con)
         self.con.execute("SET threads = 2")
         self.con.execute("SET enable_progress_bar = false")
 
@@ -211,10 +213,12 @@ class SqlChunk:
         chunk = pa.table({"line": numbers, "raw": lines})
         con = self.con
         con.register("sm_chunk", chunk)
-        try:  # (materialised one by one: a view would extract the fields again at every use)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE sm_parsed AS {_PARSED}")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE sm_fields AS {_FIELDS_SQL}")
-            table = con.sql(f"{_PLAIN} ORDER BY line").to_arrow_table()
+        # (materialised one by one: a view would extract the fields again at every use)
+        try:
+            with limits.memory_guard("reading the events"):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_parsed AS {_PARSED}")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_fields AS {_FIELDS_SQL}")
+                table = con.sql(f"{_PLAIN} ORDER BY line").to_arrow_table()
         finally:
             con.unregister("sm_chunk")
         return table

@@ -1,15 +1,16 @@
-"""Progress on stderr for long audits, only when a person is watching.
+"""Progress on stderr for long runs, only when a person is watching.
 
-Reading a large log, evaluating two periods and drawing the charts take
-seconds to minutes, so a terminal gets a progress display (rich) of the
-steps. It is drawn on stderr and only when stderr is a terminal: a pipe, a
-file or CI gets nothing, and stdout, which may carry the report, never does.
+Reading a large log, evaluating the rules (and, for an audit, two periods and
+the charts) take seconds to minutes, so a terminal gets a progress display
+(rich) of the steps, with a bar where the work has a count (the rules). It is
+drawn on stderr and only when stderr is a terminal: a pipe, a file or CI gets
+nothing, and stdout, which may carry the report, never does.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -32,6 +33,23 @@ class Steps:
             yield
         finally:
             self._progress.update(task, completed=1)
+
+    @contextmanager
+    def bar(self, words: str, total: int) -> Iterator[Callable[[str], None]]:
+        """A step of ``total`` parts; the callable it gives marks one more done (and names the next)."""
+        if self._progress is None:
+            yield lambda _: None
+            return
+        progress = self._progress
+        task = progress.add_task(words, total=total)
+
+        def advance(label: str) -> None:
+            progress.update(task, advance=1, description=f"{words}: {label}")
+
+        try:
+            yield advance
+        finally:
+            progress.update(task, completed=total, description=words)
 
 
 @contextmanager
