@@ -25,6 +25,10 @@ PRACTICE_PROFILES: dict[str, str] = {
     "avoids-performance": "performance-avoidance",
     "even-split": "even-target-split",
     "product-meetings": "meeting-focus",
+    "tells-not-shows": "show-me-not-tell-me",
+    "leans-on-strong": "leaning-on-the-strong",
+    "scattered-kpis": "kpi-overload",
+    "meeting-bound": "meeting-focus",
 }
 
 LOOKALIKE_PROFILES: tuple[str, ...] = (
@@ -45,6 +49,8 @@ PROFILES: tuple[str, ...] = (HEALTHY,) + TRAIT_PROFILES + tuple(PRACTICE_PROFILE
 EXTRA_PRACTICES: dict[str, tuple[str, ...]] = {
     "cheerleader": ("call-listening",),
     "detached-dictator": ("call-listening",),
+    # covering for a weak seller with the strong ones is also leaving the poor results unmanaged
+    "leans-on-strong": ("performance-avoidance",),
 }
 
 # Order in which the default mix introduces non-healthy profiles: traits,
@@ -74,6 +80,10 @@ MIX_ORDER: tuple[str, ...] = (
     "regurgitator",
     "context-relayer",
     "product-meetings",
+    "tells-not-shows",
+    "scattered-kpis",
+    "leans-on-strong",
+    "meeting-bound",
 )
 assert sorted(MIX_ORDER) == sorted(PROFILES[1:])
 
@@ -121,6 +131,12 @@ class Style:
     glory: bool = False
     late_joiner: bool = False
     zombies: bool = False
+    # the practices of simulator.practices
+    shows: bool = True  # sees a deal (a listened call, a ride-along) before advancing it at review
+    internal_week: tuple[float, float] = (1, 2)  # internal meetings a week with no one from the team
+    huddles_week: tuple[float, float] = (0.5, 1.5)  # deal-strategy sessions with one seller, no customer
+    kpi_lists: str = "overlap"  # one | overlap (maybe a second list inside the seven) | scattered
+    leans: bool = False  # moves struggling sellers' deals to strong ones instead of coaching them
 
 
 BASELINE = Style()
@@ -192,7 +208,22 @@ def style_for(profile: str) -> Style:
     if profile == "overloaded-reps":
         return replace(s, open_deals=(17, 21))
     if profile == "kpi-overload":
-        return replace(s, kpis=(10, 14))
+        return replace(s, kpis=(10, 14), kpi_lists="one")
+    if profile == "tells-not-shows":
+        return replace(s, shows=False)
+    if profile == "scattered-kpis":
+        return replace(s, kpis=(3, 5), kpi_lists="scattered")
+    if profile == "leans-on-strong":
+        return replace(s, avoid_performance=True, leans=True)
+    if profile == "meeting-bound":
+        return replace(
+            s,
+            one_on_one_days=(10, 16),
+            ride_alongs_rep_month=(0.5, 1.2),
+            coaching_month=(2, 5),
+            internal_week=(22, 28),
+            huddles_week=(0, 0.5),
+        )
     if profile == "avoids-performance":
         return replace(s, avoid_performance=True)
     if profile == "even-split":

@@ -16,6 +16,7 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import practices
 from . import text as T
 from .profiles import HEALTHY, Style, style_for
 
@@ -146,9 +147,11 @@ class Deal:
         "pushes",
         "pushes_left",
         "rep",
+        "seen",
         "self_close_day",
         "stage",
         "stage_days",
+        "wanted",
     )
 
     def __init__(
@@ -185,6 +188,8 @@ class Deal:
         self.last_stage_change = created
         self.joined = 0
         self.manager_pushes: tuple[int, ...] = ()
+        self.seen: dict[str, int] = {}  # manager -> last day they listened, rode along or met on it
+        self.wanted: set[str] = set()  # managers who asked to see it before advancing it
 
 
 class Rep:
@@ -233,6 +238,8 @@ class Manager:
         self.start = start
         self.end = end
         self.tasks: dict[int, list[Task]] = {}
+        self.unseen_months: set[str] = set()  # months in which a deal was advanced unseen
+        self.kpis_named: list[str] = []  # the KPIs of the lists set so far
 
     def add(self, team: Team, d: int, task: Task) -> None:
         if self.start <= d < self.end and team.cal.is_workday(d):
@@ -328,6 +335,7 @@ class Manager:
         self._plan_misses(team, workdays)
         self._plan_strategy(team, workdays)
         self._plan_mandates(team, workdays)
+        practices.plan(self, team, workdays)
 
     def _plan_meetings(self, team: Team, workdays: list[int]) -> None:
         rng, cal, st = team.rng, team.cal, self.style
@@ -516,6 +524,8 @@ class Team:
         self.cal = cal
         self.out = out
         self.rng = random.Random(f"salesmirror:{seed}:{number}:{profile}")
+        # what simulator.practices draws from, so the team's own draws stay as they were
+        self.prng = random.Random(f"salesmirror-practices:{seed}:{number}:{profile}")
         self.style = style_for(profile)
         self.realism = realism
         self.hidden_before = 0  # seconds: coaching-tool events before this are not logged
@@ -863,6 +873,7 @@ class Team:
             ) and (rng.random() < 0.12 or (dl.joined == 0 and d >= dl.close_day - 2)):
                 dl.joined += 1
                 dl.last_contact = d
+                practices.seen(dl, mgr, d)
                 self.emit(
                     self.work_secs(d, 9, 17),
                     "meeting_held",
@@ -1140,6 +1151,7 @@ class Team:
             kind = task[0]
             if kind == "kpi":
                 kpis = rng.sample(T.KPI_NAMES, rng.randint(*mgr.style.kpis))
+                mgr.kpis_named.extend(k for k in kpis if k not in mgr.kpis_named)
                 emit(
                     self.work_secs(d, 9, 11),
                     "kpi_set",
@@ -1173,7 +1185,11 @@ class Team:
                         continue
                     rep = rng.choice(here)  # another rep's call that day
                 live = self.contactable(rep, d)
-                deal = rng.choice(live).id if live and rng.random() < 0.6 else None
+                picked = rng.choice(live) if live and rng.random() < 0.6 else None
+                picked = practices.inspection_deal(self, mgr, rep, live, picked)
+                if picked is not None:
+                    practices.seen(picked, mgr, d)
+                deal = picked.id if picked is not None else None
                 if kind == "listen":
                     emit(
                         self.work_secs(d),
@@ -1193,6 +1209,7 @@ class Team:
                     if not here:
                         continue
                     coached = rng.choice(here)
+                coached = practices.coached(self, mgr, coached, here)
                 emit(
                     self.work_secs(d),
                     "coaching_session",
@@ -1344,6 +1361,8 @@ class Team:
                     None,
                     {"metric": task[2], "quota": task[3], "per": task[4]},
                 )
+            else:
+                practices.run_task(self, mgr, d, task)
 
     def review(self, d: int, mgr: Manager, reps: list[Rep]) -> None:
         rng, st = self.rng, mgr.style
@@ -1368,7 +1387,8 @@ class Team:
                 elif rng.random() < 0.04:
                     decision = "escalate"
                 elif d - dl.last_stage_change <= 14 and dl.stage >= 1:
-                    decision = "advance"
+                    # shown, not told: a deal moves once the manager has seen it (simulator.practices)
+                    decision = "advance" if practices.may_advance(self, mgr, dl, d) else "continue"
                 else:
                     decision = "continue"
                 self.emit(

@@ -327,8 +327,8 @@ def test_default_mix() -> None:
     assert len(set(twelve)) == 9
     everyone = default_mix(len(PROFILES))
     assert set(everyone) == set(PROFILES)
-    big = default_mix(36)
-    assert big.count("healthy") == 12 and set(big) == set(PROFILES)
+    big = default_mix(42)
+    assert big.count("healthy") == 14 and set(big) == set(PROFILES)
     labels = simulate(managers=12, days=10).labels["managers"]
     assert [labels[f"mgr-{i:03d}"]["profile"] for i in range(1, 13)] == twelve
 
@@ -363,8 +363,9 @@ def test_healthy_baseline(view: View) -> None:
         trivial, _total = view.trivial_relays(mgr)
         assert trivial == 0
         assert not view.dead_deals_kept(mgr)
-        kpis = view.own(mgr, "kpi_set")
-        assert len(kpis) == 1 and 4 <= len(kpis[0]["attrs"]["kpis"]) <= 6
+        kpis = view.own(mgr, "kpi_set")  # a team list, maybe a seller scorecard from it: seven in all at most
+        assert 1 <= len(kpis) <= 2 and 4 <= len(kpis[0]["attrs"]["kpis"]) <= 6
+        assert len({k for e in kpis for k in e["attrs"]["kpis"]}) <= 7
         strategy = sorted(day(e["ts"]) for e in view.own(mgr, "strategy_changed"))
         assert all((b - a).days >= 90 for a, b in itertools.pairwise(strategy))
         assert len(strategy) <= 1
@@ -402,6 +403,10 @@ def open_deal_counts(view: View) -> dict[str, list[int]]:
             if e["type"] == "deal_created":
                 owner[e["deal"]] = e["rep"]
                 current[e["rep"]] += 1
+            elif e["type"] == "deal_owner_changed" and e["attrs"]["to_role"] == "rep":  # the deal follows the seller
+                current[owner[e["deal"]]] -= 1
+                owner[e["deal"]] = e["attrs"]["to"]
+                current[e["attrs"]["to"]] += 1
             elif e["type"] in ("deal_closed_won", "deal_closed_lost"):
                 current[owner[e["deal"]]] -= 1
             i += 1
@@ -434,7 +439,7 @@ def test_poor_results_get_a_response(full: View) -> None:
         for i, (when, attainment, mgr) in enumerate(rows):
             if attainment >= 0.7 or (last_day - when).days <= 10:
                 continue
-            if full.labels[mgr]["profile"] == "avoids-performance":
+            if full.labels[mgr]["profile"] in ("avoids-performance", "leans-on-strong"):
                 assert not plans[rep]
                 continue
             answered = any(0 <= (r - when).days <= 10 for r in responses[rep])
@@ -495,11 +500,15 @@ def test_glory_grabber(view: View) -> None:
     }
     for e in mine:
         assert 0 <= (day(e["ts"]) - taken[e["deal"]]).days <= 14
+    leaner = view.one("leans-on-strong")  # moves deals between sellers, never to a manager
     others = [
         e
         for e in view.sim.events
         if e["manager"] != mgr
-        and (e["type"] == "deal_owner_changed" or (e["type"] == "deal_closed_won" and e["actor_role"] != "rep"))
+        and (
+            (e["type"] == "deal_owner_changed" and not (e["manager"] == leaner and e["attrs"]["to_role"] == "rep"))
+            or (e["type"] == "deal_closed_won" and e["actor_role"] != "rep")
+        )
     ]
     assert not others
 
@@ -651,7 +660,11 @@ def test_late_joiner(view: View) -> None:
     mgr = view.one("late-joiner")
     events = view.by_manager[mgr]
     amounts = {e["deal"]: e["attrs"]["amount"] for e in view.sim.events if e["type"] == "deal_created"}
-    joined = [e for e in events if e["type"] == "meeting_held" and mgr in e["attrs"]["participants"]]
+    joined = [
+        e
+        for e in events
+        if e["type"] == "meeting_held" and e["attrs"]["with_customer"] and mgr in e["attrs"]["participants"]
+    ]
     assert len(joined) >= 5
     assert all(e["actor"] != mgr and e["attrs"]["with_customer"] and amounts[e["deal"]] >= 60_000 for e in joined)
     assert all(e["actor_role"] == "rep" for e in events if e["type"] == "deal_closed_won")
