@@ -6,6 +6,7 @@ its own process so its peak memory is its own. Figures are printed as seconds,
 events/s and ratios to the floor; machines here are noisy, so compare ratios.
 
     python bench/bench.py --events 1000000            # simulate about 1M events first
+    python bench/bench.py --events 1000000 5000000 --parquet   # both sizes, JSONL and Parquet
     python bench/bench.py --file big.jsonl            # or measure an existing log
 """
 
@@ -21,6 +22,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLUMN_NAMES = ("id", "ts", "type", "actor", "actor_role", "manager", "rep", "deal", "attrs", "source")
 
 FLOOR_COLUMNS = (
     "{'id': 'VARCHAR', 'ts': 'VARCHAR', 'type': 'VARCHAR', 'actor': 'VARCHAR', 'actor_role': 'VARCHAR', "
@@ -29,16 +31,34 @@ FLOOR_COLUMNS = (
 
 
 def phase_floor(path: str) -> dict[str, float]:
+    """DuckDB reading the log into a table: read_json for JSONL, read_parquet for Parquet."""
     import duckdb
 
     con = duckdb.connect()
     start = time.perf_counter()
-    con.execute(
-        f"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', columns={FLOOR_COLUMNS})",
-        [path],
-    )
+    if path.endswith(".parquet"):
+        con.execute("CREATE TABLE t AS SELECT * FROM read_parquet(?)", [path])
+    else:
+        con.execute(
+            f"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', columns={FLOOR_COLUMNS})",
+            [path],
+        )
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def to_parquet(path: str) -> str:
+    """The JSONL log as Parquet (envelope columns; attrs and source as JSON text), beside it."""
+    import duckdb
+
+    target = path.removesuffix(".jsonl") + ".parquet"
+    columns = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in ("attrs", "source") else c for c in COLUMN_NAMES)
+    duckdb.connect().execute(
+        f"COPY (SELECT {columns} FROM read_json(?, format='newline_delimited', columns={FLOOR_COLUMNS})) "
+        "TO ? (FORMAT parquet)",
+        [path, target],
+    )
+    return target
 
 
 def phase_ingest(path: str) -> dict[str, float]:
@@ -98,10 +118,41 @@ def make_log(target_events: int, seed: int, directory: str) -> str:
     return path
 
 
+def measure(path: str, repeat: int) -> dict[str, dict[str, float]]:
+    results = {}
+    for name in ("floor", "ingest", "check"):
+        runs = [run_phase(name, path) for _ in range(max(1, repeat))]
+        results[name] = min(runs, key=lambda r: r["seconds"])
+    return results
+
+
+def report(label: str, path: str, results: dict[str, dict[str, float]]) -> list[str]:
+    floor = results["floor"]["seconds"]
+    rows = results["floor"]["rows"]
+    size_mb = os.path.getsize(path) / 1e6
+    out = [f"{label}: {path} ({rows:,} events, {size_mb:.0f} MB)"]
+    out.append(f"{'phase':<22}{'seconds':>9}{'events/s':>12}{'x floor':>9}{'peak MB':>9}")
+    lines = [
+        ("floor: duckdb read", floor, results["floor"]["peak_rss_mb"]),
+        ("ingest (validate)", results["ingest"]["seconds"], results["ingest"]["peak_rss_mb"]),
+        ("check: ingest", results["check"]["ingest_seconds"], None),
+        ("check: evaluate", results["check"]["evaluate_seconds"], None),
+        ("check: total", results["check"]["seconds"], results["check"]["peak_rss_mb"]),
+    ]
+    for name, seconds, peak in lines:
+        peak_text = f"{peak:>9.0f}" if peak is not None else f"{'':>9}"
+        out.append(f"{name:<22}{seconds:>9.2f}{rows / seconds:>12,.0f}{seconds / floor:>9.2f}{peak_text}")
+    out.append(f"rules: {results['check']['rules']}, findings: {results['check']['findings']}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=200_000, help="Simulate about this many events.")
+    parser.add_argument(
+        "--events", type=int, nargs="+", default=[200_000], help="Simulate logs of about these many events."
+    )
     parser.add_argument("--file", help="Measure this JSONL log instead of simulating one.")
+    parser.add_argument("--parquet", action="store_true", help="Also measure each log as Parquet.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="Runs per phase; the fastest is kept.")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
@@ -120,38 +171,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # The log is made in a child too: Linux carries a parent's peak RSS into its children,
         # so a parent holding a million simulated events would inflate every phase's figure.
-        path = (
-            args.file
-            or subprocess.run(
-                [sys.executable, __file__, "--make", str(args.events), "--seed", str(args.seed), "--file", tmp],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
+        paths = (
+            [args.file]
+            if args.file
+            else [
+                subprocess.run(
+                    [sys.executable, __file__, "--make", str(n), "--seed", str(args.seed), "--file", tmp],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+                for n in args.events
+            ]
         )
-        size_mb = os.path.getsize(path) / 1e6
-        results = {}
-        for name in ("floor", "ingest", "check"):
-            runs = [run_phase(name, path) for _ in range(max(1, args.repeat))]
-            results[name] = min(runs, key=lambda r: r["seconds"])
-        floor = results["floor"]["seconds"]
-        rows = results["floor"]["rows"]
-        print(f"log: {path} ({rows:,} events, {size_mb:.0f} MB)")
-        print(f"{'phase':<22}{'seconds':>9}{'events/s':>12}{'x floor':>9}{'peak MB':>9}")
-        lines = [
-            ("floor: duckdb read", floor, results["floor"]["peak_rss_mb"]),
-            ("ingest (validate)", results["ingest"]["seconds"], results["ingest"]["peak_rss_mb"]),
-            ("check: ingest", results["check"]["ingest_seconds"], None),
-            ("check: evaluate", results["check"]["evaluate_seconds"], None),
-            ("check: total", results["check"]["seconds"], results["check"]["peak_rss_mb"]),
-        ]
-        for label, seconds, peak in lines:
-            peak_text = f"{peak:>9.0f}" if peak is not None else f"{'':>9}"
-            print(f"{label:<22}{seconds:>9.2f}{rows / seconds:>12,.0f}{seconds / floor:>9.2f}{peak_text}")
-        print(f"rules: {results['check']['rules']}, findings: {results['check']['findings']}")
+        per_million: list[tuple[str, int, float]] = []
+        for path in paths:
+            logs = [("JSONL", path)] + ([("Parquet", to_parquet(path))] if args.parquet else [])
+            for label, log in logs:
+                results = measure(log, args.repeat)
+                print("\n".join(report(label, log, results)) + "\n")
+                rows = int(results["floor"]["rows"])
+                per_million.append((label, rows, results["check"]["seconds"] / rows * 1e6))
+        if len(paths) > 1:  # linear cost: seconds per million events at each size
+            print(
+                "check seconds per million events: "
+                + ", ".join(f"{label} {rows:,}: {value:.2f}" for label, rows, value in per_million)
+            )
 
 
 if __name__ == "__main__":
