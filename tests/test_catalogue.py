@@ -26,6 +26,12 @@ PRACTICES = {
     "even-target-split",
     "meeting-focus",
 }
+# Practices whose checks are all still experimental (in the default run, not yet stable).
+EXPERIMENTAL_PRACTICES = {
+    "onboarding",
+    "show-me-not-tell-me",
+    "leaning-on-the-strong",
+}
 
 
 def test_ids_are_unique_and_match_paths() -> None:
@@ -41,6 +47,15 @@ def test_every_trait_and_practice_has_a_stable_rule() -> None:
     assert set(TRAITS) <= covered
     assert covered >= PRACTICES
     assert covered <= set(TRAITS) | PRACTICES
+
+
+def test_every_rule_names_a_known_trait_or_practice() -> None:
+    """Experimental rules too: a new practice id is declared here, and each one has a check."""
+    traits = {r.rule.trait for r in RULES}
+    assert traits <= set(TRAITS) | PRACTICES | EXPERIMENTAL_PRACTICES
+    assert traits >= EXPERIMENTAL_PRACTICES
+    stable = {r.rule.trait for r in RULES if r.rule.status == "stable"}
+    assert not EXPERIMENTAL_PRACTICES & stable, "a practice with a stable rule belongs in PRACTICES"
 
 
 def test_all_rules_compile_with_every_param_used() -> None:
@@ -93,6 +108,11 @@ NOT_BY_MANAGER = {
     "deal-capacity/overloaded-reps": (
         "it measures each rep's open pipeline, an outcome of how the manager allocates and prunes "
         "deals rather than an action of theirs, so every actor's deal events count"
+    ),
+    "leaning-on-the-strong/deals-moved-to-strong": (
+        "the moves it counts are the manager's own (its first step filters on the manager as actor); "
+        "the plan or coaching that answers a move may come from anyone (HR, an enablement coach), as in "
+        "performance-avoidance, because a finding saying 'no coaching' about a coached seller would not hold up"
     ),
     "performance-avoidance/no-plan": (
         "it counts poor results (quota_result, logged by ops) left unanswered; a plan or performance "

@@ -25,7 +25,8 @@ import pytest
 from engine.api import prepare_rules
 from engine.errors import RuleError
 from engine.lang.compiler import compile_rules
-from engine.lang.loader import load_rules
+from engine.lang.loader import default_rules_dir, load_rules
+from engine.lang.plan import CompiledRule
 from engine.lang.portable import portability_problems
 from tests.helpers import D, added, ev, findings, one, removed, run_rule, shuffled_copy, write_rule
 
@@ -531,7 +532,32 @@ def test_contains_field_needs_a_list_attribute(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# portable plans
+# portable plans, and the four shipped rules that use the constructs
+
+PRACTICE_RULES = (
+    "show-me-not-tell-me/uninspected-advance",
+    "leaning-on-the-strong/deals-moved-to-strong",
+    "kpi-overload/kpis-in-total",
+    "meeting-focus/internal-meetings",
+)
+
+
+@pytest.fixture(scope="module")
+def practice_rules() -> dict[str, CompiledRule]:
+    """The shipped rules that use the constructs, compiled alone."""
+    ruleset = load_rules([default_rules_dir()])
+    compiled = compile_rules(ruleset, only=set(PRACTICE_RULES))
+    return {rule.id: rule for rule in compiled}
+
+
+@pytest.mark.parametrize("rule_id", PRACTICE_RULES)
+def test_the_practice_rules_plans_are_portable(practice_rules: dict[str, CompiledRule], rule_id: str) -> None:
+    rule = practice_rules[rule_id]
+    trees = [tree for _, tree in rule.stages] + [t for t in (rule.findings, rule.assessment, rule.presence) if t]
+    trees += [plan.query for plan in rule.counter]
+    assert rule.loaded.rule.status == "experimental"  # in the default run, marked as new
+    for tree in trees:
+        assert portability_problems(tree) == []
 
 
 @pytest.mark.parametrize("derive", [SEEN, {"prior": PRIOR_RESULT["from_result"]["prior"]}, {"on_team": "rep"}])
