@@ -94,6 +94,8 @@ class Finding:
             out["reps"] = self.reps
         if with_origins:
             out["origins"] = self.origins
+        if self.fingerprint:  # the CI check's stable identity of the finding (engine.report.fingerprint)
+            out["fingerprint"] = self.fingerprint
         if self.suppression:
             out["suppression"] = self.suppression
         return out
