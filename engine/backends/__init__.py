@@ -11,8 +11,10 @@ from engine.backends.base import (
     register_regex_check,
 )
 from engine.backends.duckdb import DuckDBBackend, check_regex
+from engine.backends.spark import SparkBackend  # imports pyspark only when a Spark backend is made
 
 register_backend("duckdb", DuckDBBackend)
+register_backend("spark", SparkBackend)
 register_regex_check("duckdb", check_regex)
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "DuckDBBackend",
     "Origin",
     "RuleResult",
+    "SparkBackend",
     "backend_names",
     "get_backend",
     "regex_problem",
