@@ -6,83 +6,20 @@ rules, config or usage. Errors go to stderr as ``file:line[:col]: message``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _say(line: str) -> None:
-    """A line on stderr; a closed stderr (``2>&- ``, a reader gone) changes nothing, least of all the exit code."""
-    with contextlib.suppress(ValueError, OSError):  # BrokenPipeError is an OSError
-        click.echo(line, err=True)
-
-
-def _out(text: str) -> None:
-    """Text on stdout; when the reader stops early (``| head``) the rest is dropped quietly."""
-    try:
-        click.echo(text, nl=False)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
-def _fail(message: str) -> NoReturn:
-    _say(message)
-    sys.exit(EXIT_ERROR)
-
-
-def _guard(func: Any) -> Any:
-    """Turn library errors into stderr lines and exit code 2, never a traceback.
-
-    The exit code never depends on the output pipes: a closed stdout ends the
-    output quietly, a closed stderr loses only the messages.
-    """
-    from functools import wraps
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from engine.errors import SalesmirrorError
-
-        try:
-            return func(*args, **kwargs)
-        except SalesmirrorError as exc:  # rules, config, inputs: each error says how it is shown
-            *lines, last = exc.report_lines()
-            for line in lines:
-                _say(line)
-            _fail(last)
-        except BrokenPipeError:  # the reader of stdout went away: not an error worth printing
-            _silence_stdout()
-            sys.exit(EXIT_CLEAN)
-        except OSError as exc:
-            _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
-        except KeyboardInterrupt:
-            _fail("salesmirror: interrupted")
-        except Exception as exc:  # a bug: say so plainly; SALESMIRROR_DEBUG=1 shows the traceback
-            if os.environ.get("SALESMIRROR_DEBUG"):
-                raise
-            _fail(
-                f"salesmirror: internal error ({type(exc).__name__}: {exc}); please report it, "
-                "and set SALESMIRROR_DEBUG=1 for the details"
-            )
-
-    return wrapper
-
+from engine.cliutil import EXIT_CLEAN, EXIT_FINDINGS
+from engine.cliutil import fail as _fail
+from engine.cliutil import guard as _guard
+from engine.cliutil import out as _out
+from engine.cliutil import say as _say
 
 _COMMAND_LINE = "salesmirror.command_line"
 

@@ -12,61 +12,23 @@ or usage.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from engine import cliutil
 from engine.audit.periods import FORMS, Period, overlaps, parse_period, previous_period
-from engine.errors import SalesmirrorError, UsageError
+from engine.errors import UsageError
 
 __all__ = ["audit_command", "self_assess_command"]
 
-EXIT_OK, EXIT_ERROR = 0, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _say(line: str) -> None:
-    with contextlib.suppress(ValueError, OSError):
-        click.echo(line, err=True)
-
-
-def _fail(line: str) -> NoReturn:
-    _say(line)
-    sys.exit(EXIT_ERROR)
-
-
-def _guard(func: F) -> F:
-    """Library errors as located lines on stderr and exit 2; a bug as one line, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SalesmirrorError as exc:
-            *lines, last = exc.report_lines()
-            for line in lines:
-                _say(line)
-            _fail(last)
-        except BrokenPipeError:
-            sys.exit(EXIT_OK)
-        except OSError as exc:
-            _fail(f"salesmirror: {exc.filename or ''}: {exc.strerror or exc}")
-        except KeyboardInterrupt:
-            _fail("salesmirror: interrupted")
-        except Exception as exc:  # a bug: say so plainly; SALESMIRROR_DEBUG=1 shows the traceback
-            if os.environ.get("SALESMIRROR_DEBUG"):
-                raise
-            _fail(
-                f"salesmirror: internal error ({type(exc).__name__}: {exc}); please report it, "
-                "and set SALESMIRROR_DEBUG=1 for the details"
-            )
-
-    return wrapper  # type: ignore[return-value]
+_say, _fail, _guard = cliutil.say, cliutil.fail, cliutil.guard
 
 
 if TYPE_CHECKING:
@@ -119,10 +81,7 @@ def _write(text: str, output: str | None, *, colour: bool = False) -> None:
         click.echo(text, nl=False, color=colour or None)  # colour: rich's codes, kept as they are
         sys.stdout.flush()
     except BrokenPipeError:
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+        cliutil.silence_stdout()
 
 
 def _has_events(prepared: Any, period: Period) -> bool:
@@ -209,8 +168,9 @@ def _assess(
     want_manager: str | None = None,
 ) -> Any:
     """Read, evaluate the period (and the one to compare with) and word the result: the audit view."""
+    from engine.api import prepare
     from engine.audit.periods import slice_log
-    from engine.audit.run import evaluate_period, prepare
+    from engine.audit.run import evaluate_period
     from engine.audit.view import build_audit, people, redact_view
     from engine.progress import steps
 
@@ -227,6 +187,7 @@ def _assess(
                 outputs={"-o": output},
                 sources=sources,
                 mapping=mapping,
+                suppressions=[],  # suppressions and baselines are the CI check's, not an audit's
             )
         for warning in prepared.loaded.warnings:
             _say(f"warning: {warning}")
@@ -319,7 +280,7 @@ def audit_command(
     with steps() as progress, progress.step("rendering"):
         text = render_html(view) if kind == "html" else render_markdown(view)
     _write(text, output)
-    sys.exit(EXIT_OK)
+    sys.exit(cliutil.EXIT_CLEAN)
 
 
 def _ask_questionnaire() -> tuple[str, dict[str, float | str | None]]:
@@ -450,7 +411,7 @@ def self_assess_command(
     colour = kind == "text" and output is None and _stdout_is_terminal()
     text = render_terminal(view, width=_terminal_width()) if colour else render_self(view, kind)
     _write(text, output, colour=colour)
-    sys.exit(EXIT_OK)
+    sys.exit(cliutil.EXIT_CLEAN)
 
 
 def _stdout_is_terminal() -> bool:

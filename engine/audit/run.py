@@ -9,49 +9,11 @@ as ``check`` does, and each period is evaluated on its slice of the table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import BinaryIO
-
-from engine import api
 from engine.api import DEFAULT_MAX_EVIDENCE, Prepared, evaluate
 from engine.audit.periods import Period, slice_log
 from engine.report.model import Report
 
-__all__ = ["Prepared", "evaluate_period", "prepare"]
-
-
-def prepare(
-    events: Sequence[str],
-    *,
-    rules: Sequence[str] | None = None,
-    roster: str | None = None,
-    config: str | None = None,
-    sets: Sequence[str] = (),
-    rejects: str | None = None,
-    stdin: BinaryIO | None = None,
-    outputs: dict[str, str | None] | None = None,
-    sources: Sequence[str] = (),
-    mapping: str | None = None,
-) -> Prepared:
-    """Read config, rules and events as ``check`` does (engine.api.prepare), every problem of every layer at once.
-
-    ``outputs`` names the files the command will write (``{"-o": path}``), refused
-    when one of them is an input. Suppressions and baselines are the CI check's,
-    not an audit's: none are read.
-    """
-    return api.prepare(
-        events,
-        rules=rules,
-        roster=roster,
-        config=config,
-        sets=sets,
-        rejects=rejects,
-        stdin=stdin,
-        suppressions=[],
-        outputs=outputs,
-        sources=sources,
-        mapping=mapping,
-    )
+__all__ = ["evaluate_period"]
 
 
 def evaluate_period(prepared: Prepared, period: Period | None, *, max_evidence: int = DEFAULT_MAX_EVIDENCE) -> Report:

@@ -17,7 +17,7 @@ import tempfile
 
 import click
 
-from engine.errors import SalesmirrorError
+from engine import cliutil
 from engine.importers import SOURCES, default_mapping_text, import_source
 from engine.ingest import write_rejects
 
@@ -51,6 +51,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--show-mapping", is_flag=True, help="Print the source's default mapping (commented) and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the import report.")
 @click.option("--redact", is_flag=True, help="Leave people's ids out of the printed report (counts only).")
+@cliutil.guard
 def import_command(
     source: str,
     path: str | None,
@@ -72,12 +73,7 @@ def import_command(
         return
     if path is None:
         raise click.UsageError("PATH is required (a folder, zip or file of the export)")
-    try:
-        imported = import_source(source, path, mapping)
-    except SalesmirrorError as exc:
-        for line in exc.report_lines():
-            click.echo(line, err=True)
-        sys.exit(2)
+    imported = import_source(source, path, mapping)  # a bad mapping or export: the guard reports it
     report = imported.report
     failed = bool(report.errors) or (bool(report.problems) and rejects is None)
     for problem in report.errors:
