@@ -32,6 +32,7 @@ log decides is decided exactly as ``check`` decides it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ class StoreBackend(DuckDBBackend):
     def __init__(self, con: duckdb.DuckDBPyConnection, cut: datetime | None, infer_absence_days: float) -> None:
         self.con = con
         self._notes: list[str] = []
-        self._tables = [table for table, _ in setup_plan(infer_absence_days)]
+        statements = _setup_sql(infer_absence_days)
+        self._tables = [table for table, _ in statements]
         where = "" if cut is None else f"WHERE ts < TIMESTAMP '{cut.isoformat(sep=' ')}'"
         columns = ", ".join(EVENT_COLUMNS)
         order = "ROW_NUMBER() OVER (ORDER BY ts, id) - 1 AS seq"
@@ -81,8 +83,8 @@ class StoreBackend(DuckDBBackend):
         ordered = ", ".join(f.name for f in EVENT_SCHEMA)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT {ordered} FROM ({view}) v")
         try:
-            for table, plan in setup_plan(infer_absence_days):
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(dialect=self.dialect)}")
+            for table, sql in statements:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
             for table in SETUP_SCRATCH:
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
         finally:
@@ -96,6 +98,12 @@ class StoreBackend(DuckDBBackend):
     def close(self) -> None:
         for table in reversed(self._tables):
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@functools.lru_cache(maxsize=8)
+def _setup_sql(infer_absence_days: float) -> list[tuple[str, str]]:
+    """The setup plan rendered for DuckDB once per absence setting (parsing it costs more than running it on a small log)."""
+    return [(table, plan.sql(dialect="duckdb")) for table, plan in setup_plan(infer_absence_days)]
 
 
 def _seconds(value: Any, params: dict[str, Any]) -> float:

@@ -55,6 +55,7 @@ __all__ = ["LiveOptions", "LiveRun"]
 _US = 1_000_000
 _FAR_AHEAD = timedelta(days=366)  # engine.lang.setup.OUTLIER_GAP_DAYS: beyond it, check's outlier rule decides
 _EPOCH = datetime(1970, 1, 1)  # timestamps are naive UTC here, as the loader and DuckDB keep them
+_BATCH_PLACE = re.compile(r"<stdin>:(\d+)")
 _REPEATED = re.compile(r"^([\d,]+) repeated events? \(same id, same content\) kept once$")
 
 
@@ -187,10 +188,13 @@ class LiveRun:
                 self.counts.repeated += int(repeated.group(1).replace(",", ""))
             else:
                 self.counts.warnings.add(warning)
+
+        def place(found: re.Match[str]) -> str:  # the loader names lines of its one-batch input
+            return f"{batch.name}:{numbers[int(found.group(1)) - 1]}"
+
         for problem in loaded.problems:
-            self._refuse(
-                InputProblem(batch.name, numbers[problem.line - 1], problem.message, problem.raw, problem.data)
-            )
+            message = _BATCH_PLACE.sub(place, problem.message)
+            self._refuse(InputProblem(batch.name, numbers[problem.line - 1], message, problem.raw, problem.data))
         table = loaded.table
         if table.num_rows:
             lines = pc.take(pa.array(numbers, pa.int64()), pc.subtract(table.column("line"), 1))
@@ -312,7 +316,10 @@ class LiveRun:
             return True
         margin = settle_margin(rule, self.options.infer_absence_days)
         assert margin is not None
-        since = self.last_limit - 2 * _us_of(margin) - _us_of(timedelta(seconds=rule.window.seconds))
+        # a finding this tick can settle ends after the last tick's limit less the margin (else that tick
+        # settled it), and its last counted event lies within one window of its end
+        window = timedelta(seconds=rule.window.seconds) if rule.window.mode == "sliding" else timedelta(days=92)
+        since = self.last_limit - _us_of(margin + window + timedelta(days=1))
         return self.gate.has_candidate(rule.id, since / _US)
 
     def _emit(self, finding: Finding, settled: str) -> None:

@@ -87,8 +87,9 @@ class Store:
     def add_emitted(self, key: str, at: int, line: str) -> None:
         """Record a finding as emitted and queue its line for delivery (same transaction as the batch)."""
         self.con.execute("INSERT INTO emitted VALUES (?, ?)", [key, at])
-        row = self.con.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM outbox").fetchone()
-        self.con.execute("INSERT INTO outbox VALUES (?, ?)", [row[0] if row else 1, line])
+        serial = int(self.get("outbox_serial") or 0) + 1  # never reused, though delivered lines are deleted
+        self.put("outbox_serial", serial)
+        self.con.execute("INSERT INTO outbox VALUES (?, ?)", [serial, line])
 
     def outbox(self) -> list[tuple[int, str]]:
         return [(int(r[0]), str(r[1])) for r in self.con.execute("SELECT n, line FROM outbox ORDER BY n").fetchall()]
@@ -130,7 +131,11 @@ class Store:
     def recent(self, since_us: int) -> pa.Table:
         """Stored events at or after an instant (microseconds since the epoch), in time order."""
         query = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE epoch_us(ts) >= {int(since_us)} ORDER BY ts, id"
-        return self.con.sql(query).to_arrow_table()
+        cursor = self.con.cursor()  # its own result, whatever the main connection has pending (outside a batch only)
+        try:
+            return cursor.sql(query).to_arrow_table()
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self.con.close()

@@ -1,0 +1,467 @@
+"""salesmirror watch: late events, refused lines, state and restart, webhook, follow and directory sources, durable-rules."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from live_support import batches, check_findings, identity, in_time_order, lines_of, watch_events
+
+from engine.api import prepare_rules
+from engine.live import watch_command
+from engine.live.durable import Gate, durable_available, ruleset_for, translate
+from engine.live.runner import LiveOptions, LiveRun
+from engine.live.sources import directory_batches, file_batches
+from engine.live.store import Store
+from engine.live.webhook import Webhook
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_durable = pytest.mark.skipif(durable_available() is not None, reason="durable-rules cannot be imported here")
+
+
+def _ts(day: int, hour: int = 9) -> str:
+    return (
+        (datetime(2026, 1, 5, tzinfo=timezone.utc) + timedelta(days=day, hours=hour)).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _churn_log(changes: list[int], *, manager: str = "mgr-1", days: int = 200) -> list[dict[str, Any]]:
+    """A team with a rep, daily calls, and strategy changes on the given days (knee-jerk-reactionary)."""
+    events: list[dict[str, Any]] = [
+        {"id": f"add-{manager}", "ts": _ts(0, 0), "type": "team_member_added", "actor": manager, "manager": manager,
+         "rep": f"rep-{manager}"},
+    ]  # fmt: skip
+    for day in range(days):
+        events.append(
+            {"id": f"call-{manager}-{day}", "ts": _ts(day, 10), "type": "call_logged", "actor": f"rep-{manager}",
+             "attrs": {"duration_s": 300, "outcome": "connected"}}
+        )  # fmt: skip
+    for number, day in enumerate(changes):
+        events.append(
+            {"id": f"chg-{manager}-{number}", "ts": _ts(day, 11), "type": "strategy_changed", "actor": manager,
+             "manager": manager, "attrs": {"area": "messaging", "summary": f"change {number}"}}
+        )  # fmt: skip
+    return in_time_order(events)
+
+
+@pytest.fixture(scope="module")
+def rules():  # type: ignore[no-untyped-def]
+    ruleset, compiled = prepare_rules()
+    return ruleset, compiled
+
+
+def _only(compiled: list[Any], rule_id: str) -> list[Any]:
+    return [c for c in compiled if c.id == rule_id]
+
+
+CHURN = "knee-jerk-reactionary/strategy-churn"
+
+
+def _churn_rules(tmp_path: Path) -> list[str]:
+    """Command-line options that run strategy-churn alone (a tick of every rule is the benchmark's business)."""
+    target = tmp_path / "rules" / "knee-jerk-reactionary"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "strategy-churn.yaml").write_bytes((ROOT / "rules" / f"{CHURN}.yaml").read_bytes())
+    (tmp_path / "rules" / "_library.yaml").write_bytes((ROOT / "rules" / "_library.yaml").read_bytes())
+    return ["--rules", str(tmp_path / "rules"), "--no-config"]
+
+
+# ---------------------------------------------------------------- settling early
+
+
+@needs_durable
+def test_a_finding_is_printed_before_the_input_ends_once_certain(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    chosen = _only(compiled, "knee-jerk-reactionary/strategy-churn")
+    log = _churn_log([10, 20, 30])  # three changes early on, then 170 quiet days
+    want = check_findings(log, chosen)
+    assert len(want) == 1
+    got = watch_events(lines_of(log), chosen, ruleset, every=timedelta(days=2))
+    assert got.identities == want
+    settled = got.lines[0]["settled"]
+    assert settled != "end of input"
+    # certain only once a later change could no longer merge into it: the 90-day window, the 30-day
+    # `within`, the 14 days of absence inference and the span's day after the last change (ticks every 2 days)
+    assert _ts(30 + 90 + 30 + 14, 0) <= settled < _ts(30 + 90 + 30 + 14 + 4, 0)
+
+
+@needs_durable
+def test_batch_size_ticks_and_gate_do_not_change_the_lines(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    chosen = _only(compiled, "knee-jerk-reactionary/strategy-churn")
+    log = _churn_log([10, 20, 30, 150, 160, 170], days=320)
+    lines = lines_of(log)
+    runs = [
+        watch_events(lines, chosen, ruleset, every=timedelta(days=5), batch=1),
+        watch_events(lines, chosen, ruleset, every=timedelta(days=5), batch=5000),
+        watch_events(lines, chosen, ruleset, every=timedelta(days=5), batch=37, gate=False),
+    ]
+    first = [json.dumps(line, sort_keys=True) for line in runs[0].lines]
+    assert len(first) == 2
+    for other in runs[1:]:
+        assert [json.dumps(line, sort_keys=True) for line in other.lines] == first
+
+
+# ---------------------------------------------------------------- late and refused lines
+
+
+@needs_durable
+def test_late_events_go_to_the_rejects_file_with_their_reason(tmp_path: Path) -> None:
+    log = _churn_log([10, 20, 30], days=60)
+    late = {"id": "late-1", "ts": _ts(5), "type": "call_logged", "actor": "rep-mgr-1"}
+    lines = lines_of(log)
+    lines.insert(40, json.dumps(late).encode())  # arrives after day ~37, dated day 5
+    lines.insert(10, b"{not json")
+    stream = tmp_path / "in.jsonl"
+    stream.write_bytes(b"".join(line + b"\n" for line in lines))
+    rejects = tmp_path / "rejects.jsonl"
+    result = CliRunner().invoke(
+        watch_command,
+        [str(stream), "--rejects", str(rejects), "--allowed-lateness", "2d", "--every", "5d", *_churn_rules(tmp_path)],
+    )
+    assert result.exit_code in (0, 1), result.output
+    refused = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [r["line"] for r in refused] == [11, 42]
+    assert "late event: ts 2026-01-10T09:00:00Z is before the watermark" in refused[1]["reason"]
+    assert "allowed lateness of 2d" in refused[1]["reason"]
+    assert base64.b64decode(refused[1]["raw_b64"]) == json.dumps(late).encode()
+    # every line accounted for: evaluated or refused
+    assert f"{len(lines):,} line(s) read, 2 refused (1 late)" in result.stderr
+
+
+@needs_durable
+def test_refused_lines_without_a_rejects_file_are_named_and_exit_2(tmp_path: Path) -> None:
+    stream = tmp_path / "in.jsonl"
+    good = lines_of(_churn_log([], days=3))
+    stream.write_bytes(
+        b"\n".join([*good, b'{"id": "x", "ts": "yesterday", "type": "call_logged", "actor": "a"}']) + b"\n"
+    )
+    result = CliRunner().invoke(watch_command, [str(stream), *_churn_rules(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{stream}:{len(good) + 1}: " in result.stderr
+    assert "Traceback" not in result.output
+
+
+@needs_durable
+def test_a_different_event_under_a_seen_id_is_refused_and_the_same_one_kept_once(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    log = _churn_log([], days=5)
+    lines = lines_of(log)
+    changed = dict(log[3], actor="someone-else")
+    lines += [lines[3], json.dumps(changed).encode()]
+    # the repeat (line 7) shares a batch with the first (line 4); the changed event (line 8) comes later
+    got = watch_events(lines, _only(compiled, CHURN), ruleset, batch=7)
+    assert len(got.refused) == 1
+    assert got.refused[0].line == len(lines)
+    assert "with different content (also at stream.jsonl:4)" in got.refused[0].message
+    # within one batch, as in check, every record of the clash is refused, each naming the other's place
+    together = watch_events(lines, _only(compiled, CHURN), ruleset, batch=100)
+    assert sorted(p.line for p in together.refused) == [4, 7, 8]
+    assert any("stream.jsonl:8" in p.message for p in together.refused if p.line == 4)
+
+
+@needs_durable
+def test_a_stray_far_future_date_does_not_close_every_window(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    log = _churn_log([10, 20, 30], days=180)
+    stray = {"id": "stray", "ts": "9999-12-31T00:00:00Z", "type": "call_logged", "actor": "rep-mgr-1"}
+    lines = lines_of(log)
+    lines.insert(5, json.dumps(stray).encode())
+    chosen = _only(compiled, "knee-jerk-reactionary/strategy-churn")
+    got = watch_events(lines, chosen, ruleset)
+    assert not got.refused
+    assert any("does not move the watermark" in w for w in got.warnings)
+    assert got.identities == check_findings([*log, stray], chosen)
+
+
+# ---------------------------------------------------------------- state and restart
+
+
+@needs_durable
+def test_a_restart_from_state_resumes_without_loss_or_duplicates(rules, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    chosen = _only(compiled, "knee-jerk-reactionary/strategy-churn")
+    log = _churn_log([10, 20, 30, 150, 160, 170, 300, 305, 310], days=450)
+    lines = lines_of(log)
+    parts = batches(lines, 50)
+    state = str(tmp_path / "state")
+    printed: list[dict[str, Any]] = []
+
+    def deliver(store: Store) -> None:
+        printed.extend(json.loads(line) for _, line in store.outbox())
+        store.delivered(max((n for n, _ in store.outbox()), default=0))
+
+    store = Store(state)
+    run = LiveRun(store, chosen, ruleset, LiveOptions(every=timedelta(days=3)), reject=print, warn=print)
+    for part in parts[:5]:  # then the process dies: no finish, the connection simply dropped
+        run.feed(part)
+        deliver(store)
+    store.con.close()
+    assert len(printed) == 1  # the first burst settled while the first run was alive
+
+    store = Store(state)
+    resumed = store.offsets()["stream.jsonl"]
+    assert resumed == (0, 250)
+    run = LiveRun(store, chosen, ruleset, LiveOptions(every=timedelta(days=3)), reject=print, warn=print)
+    for part in parts[5:]:
+        run.feed(part)
+        deliver(store)
+    run.finish()
+    deliver(store)
+    store.close()
+    got = [identity(line) for line in printed]
+    assert len(got) == len(set(got))
+    assert sorted(got) == check_findings(log, chosen)
+    assert len(got) == 3
+
+
+@needs_durable
+def test_killing_the_process_and_restarting_loses_nothing(tmp_path: Path) -> None:
+    """A real kill -9 of ``watch --follow`` mid-stream, then a restart on the same state."""
+    log = _churn_log([10, 20, 30, 150, 160, 170], days=330)
+    stream = tmp_path / "in.jsonl"
+    stream.write_bytes(b"".join(line + b"\n" for line in lines_of(log)))
+    state = tmp_path / "state"
+    script = (
+        "import sys; sys.argv[0] = 'salesmirror'; from engine.live import watch_command; "
+        "watch_command(sys.argv[1:], prog_name='salesmirror watch')"
+    )
+    common = [str(stream), "--state", str(state), *_churn_rules(tmp_path), "--every", "3d", "--batch-lines", "20"]
+    first = subprocess.Popen(
+        [sys.executable, "-c", script, *common, "--follow", "--poll", "0.2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert first.stdout is not None
+    line = first.stdout.readline()  # the first burst's finding: the run is mid-stream
+    # kill -9 once the line is marked as printed (a kill between printing and marking prints it again:
+    # delivery is at least once), while the run is still reading
+    time.sleep(1.0)
+    assert first.poll() is None
+    first.kill()
+    first.wait()
+    second = subprocess.run([sys.executable, "-c", script, *common], cwd=ROOT, capture_output=True, timeout=600)
+    assert second.returncode == 1, second.stderr.decode()
+    lines = [line, *second.stdout.splitlines()]
+    got = [identity(json.loads(text)) for text in lines if text.strip()]
+    assert len(got) == len(set(got))
+    _, compiled = prepare_rules()
+    assert sorted(got) == check_findings(log, _only(compiled, CHURN))
+
+
+# ---------------------------------------------------------------- webhook
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    bodies: list[bytes] = []
+    fail_first = 0
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if type(self).fail_first > 0:
+            type(self).fail_first -= 1
+            self.send_response(503)
+        else:
+            type(self).bodies.append(body)
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    _Collector.bodies = []
+    _Collector.fail_first = 0
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@needs_durable
+def test_each_finding_is_posted_to_the_webhook_after_retries(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _Collector.fail_first = 2  # two 503s: retried with backoff
+    stream = tmp_path / "in.jsonl"
+    stream.write_bytes(b"".join(line + b"\n" for line in lines_of(_churn_log([10, 20, 30], days=200))))
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    result = CliRunner().invoke(
+        watch_command, [str(stream), "--webhook", url, "--every", "5d", *_churn_rules(tmp_path)]
+    )
+    assert result.exit_code == 1, result.output
+    printed = [line for line in result.stdout.splitlines() if line.strip()]
+    assert printed and [body.decode() for body in _Collector.bodies] == printed
+
+
+def test_a_webhook_that_keeps_failing_is_reported_not_dropped(server) -> None:  # type: ignore[no-untyped-def]
+    _Collector.fail_first = 10
+    hook = Webhook(f"http://127.0.0.1:{server.server_port}/", attempts=3, sleep=lambda _: None)
+    assert not hook.post('{"rule": "x"}')
+    assert hook.last_error == "HTTP 503"
+    assert _Collector.bodies == []
+
+
+def test_only_http_urls_are_accepted() -> None:
+    result = CliRunner().invoke(watch_command, ["-", "--webhook", "file:///etc/passwd", "--no-config"], input="")
+    assert result.exit_code == 2
+    assert "give an http:// or https:// URL" in result.stderr
+
+
+# ---------------------------------------------------------------- sources
+
+
+def test_a_followed_file_yields_appended_lines_and_ends_when_idle(tmp_path: Path) -> None:
+    path = tmp_path / "grow.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 2')  # the second line is not finished yet
+
+    def append() -> None:
+        time.sleep(0.3)
+        with open(path, "ab") as handle:
+            handle.write(b'}\n{"a": 3}\n')
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    got = list(file_batches(str(path), offsets={}, follow=True, poll=0.05, idle_exit=1.0))
+    writer.join()
+    lines = [line for batch in got for line in batch.lines]
+    assert lines == [(1, b'{"a": 1}'), (2, b'{"a": 2}'), (3, b'{"a": 3}')]
+    assert got[-1].offset == path.stat().st_size and got[-1].line == 3
+    resumed = list(file_batches(str(path), offsets={str(path): (9, 1)}))
+    assert [line for batch in resumed for line in batch.lines] == [(2, b'{"a": 2}'), (3, b'{"a": 3}')]
+
+
+def test_a_directory_yields_each_landed_file_in_name_order(tmp_path: Path) -> None:
+    (tmp_path / "0002.jsonl").write_bytes(b'{"b": 1}\n')
+    (tmp_path / "0001.jsonl").write_bytes(b'{"a": 1}\n{"a": 2}\n')
+    (tmp_path / "notes.txt").write_bytes(b"not events\n")
+
+    def land() -> None:
+        time.sleep(0.3)
+        (tmp_path / "0003.jsonl").write_bytes(b'{"c": 1}\n')
+
+    writer = threading.Thread(target=land)
+    writer.start()
+    got = list(directory_batches(str(tmp_path), offsets={}, follow=True, poll=0.05, idle_exit=1.0))
+    writer.join()
+    seen = [(os.path.basename(batch.key), line) for batch in got for line in batch.lines]
+    assert seen == [
+        ("0001.jsonl", (1, b'{"a": 1}')),
+        ("0001.jsonl", (2, b'{"a": 2}')),
+        ("0002.jsonl", (1, b'{"b": 1}')),
+        ("0003.jsonl", (1, b'{"c": 1}')),
+    ]
+
+
+@needs_durable
+def test_watch_over_a_directory_and_stdin_equals_check(tmp_path: Path) -> None:
+    log = _churn_log([10, 20, 30, 150, 160, 170], days=330)
+    lines = lines_of(log)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number, start in enumerate(range(0, len(lines), 100)):
+        (inbox / f"{number:04}.jsonl").write_bytes(b"".join(line + b"\n" for line in lines[start : start + 100]))
+    _, compiled = prepare_rules()
+    want = check_findings(log, _only(compiled, CHURN))
+    options = [*_churn_rules(tmp_path), "--every", "5d"]
+    from_dir = CliRunner().invoke(watch_command, [str(inbox), *options])
+    from_stdin = CliRunner().invoke(watch_command, options, input=b"".join(x + b"\n" for x in lines))
+    for result in (from_dir, from_stdin):
+        assert result.exit_code == 1, result.output
+        assert sorted(identity(json.loads(x)) for x in result.stdout.splitlines()) == want
+
+
+# ---------------------------------------------------------------- durable-rules
+
+
+@needs_durable
+def test_a_sequence_rule_becomes_one_ruleset_with_the_workarounds(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    rule = _only(compiled, "glory-grabber/late-takeover")[0]
+    plan = ruleset_for(rule, ruleset, lambda c: None)
+    assert plan is not None and plan.sequence
+    ((name, body),) = plan.definition.items()
+    first, then = body["r0"]["all"]
+    joins = then["then"]["$and"]
+    assert joins[-1] == {"sm_ok": 1}  # the always-true last test of a correlated join
+    assert {"deal": {"first": "deal"}} in joins  # correlated on the deal as written
+    assert {"manager": {"first": "manager"}} not in joins  # never on a field the roster fills in
+    assert plan.reach == 30 * 86400
+
+
+@needs_durable
+def test_the_gate_pairs_steps_within_the_time_and_retracts_expired_facts(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    gate = Gate(_only(compiled, "glory-grabber/late-takeover"), ruleset)
+    day = 86400.0
+    take = {"id": "t1", "type": "deal_owner_changed", "actor": "mgr-1", "deal": "d1"}
+    gate.post(take, 10 * day)
+    gate.post({"id": "w-other", "type": "deal_closed_won", "actor": "mgr-1", "deal": "d2"}, 11 * day)
+    gate.post({"id": "w-late", "type": "deal_closed_won", "actor": "mgr-1", "deal": "d1"}, 50 * day)
+    assert not gate.has_candidate("glory-grabber/late-takeover", 0)
+    gate.post({"id": "w1", "type": "deal_closed_won", "actor": "mgr-1", "deal": "d1"}, 20 * day)
+    assert gate.has_candidate("glory-grabber/late-takeover", 19 * day)
+    assert not gate.has_candidate("glory-grabber/late-takeover", 21 * day)
+    # the same event id posted again is a new message, not a duplicate dropped by durable-rules' id hash
+    gate.post({"id": "w1", "type": "deal_closed_won", "actor": "mgr-1", "deal": "d1"}, 25 * day)
+    assert gate.has_candidate("glory-grabber/late-takeover", 24 * day)
+    held = gate.held()
+    assert held >= 1
+    gate.expire(watermark=200 * day, lateness=0)
+    assert gate.held() == 0
+
+
+@needs_durable
+def test_an_action_that_fails_is_raised_not_swallowed(rules, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    gate = Gate(_only(compiled, "knee-jerk-reactionary/strategy-churn"), ruleset)
+    monkeypatch.setattr("engine.live.durable.bisect.insort", lambda *a: 1 / 0)
+    gate.post({"id": "s1", "type": "strategy_changed", "actor": "m"}, 100.0)  # a first step alone: no action yet
+    with pytest.raises(RuntimeError, match="a durable-rules action failed: ZeroDivisionError"):
+        gate.post({"id": "s2", "type": "strategy_changed", "actor": "m"}, 200.0)
+
+
+def test_translation_only_widens(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, _ = rules
+    assert translate({"type": ["a", "b"]}, ruleset) == {"$or": [{"type": "a"}, {"type": "b"}]}
+    assert translate({"not": {"type": "a"}}, ruleset) == {"$neq": {"type": "a"}}
+    # a field durable-rules cannot test as SQL does becomes always true, even under a negation
+    assert translate({"not": {"attrs.focus": "skills"}}, ruleset) == {"sm_ok": 1}
+    assert translate({"not": {"any": [{"type": "a"}, {"rep_on_team": False}]}}, ruleset) == {
+        "$and": [{"$neq": {"type": "a"}}, {"sm_ok": 1}]
+    }
+    assert translate({"type": {"not_in": ["a"]}}, ruleset) == {"$neq": {"type": "a"}}
+
+
+def test_watch_says_plainly_when_durable_rules_cannot_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("engine.live.durable.importlib.import_module", _no_durable)
+    result = CliRunner().invoke(watch_command, ["-", "--no-config"], input="")
+    assert result.exit_code == 2
+    assert "needs durable-rules 2.0.28" in result.stderr and "pip install 'salesmirror[live]'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def _no_durable(name: str) -> Any:
+    raise ImportError(f"No module named {name!r}")
+
+
+def test_a_gzip_file_is_refused_with_a_reason(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "x.jsonl.gz"
+    path.write_bytes(gzip.compress(b"{}\n"))
+    result = CliRunner().invoke(watch_command, [str(path), "--no-config", "--no-gate"])
+    assert result.exit_code == 2
+    assert "decompress it first" in result.stderr

@@ -1,0 +1,67 @@
+"""The differential test of live mode: ``watch`` over a stream emits exactly the findings ``check`` emits over the file.
+
+Compared as sets of (rule, manager, rep, deal, window, metrics, evidence), on
+every case of the rule fixtures (fixtures/rules, loaded with engine.rulecases)
+and on a simulated org run through the ``watch`` command itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from live_support import check_findings, identity, in_time_order, lines_of, watch_events
+
+from engine.api import prepare_rules
+from engine.live.durable import durable_available
+from engine.rulecases import Case, _compiled, find_case_files, load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(durable_available() is not None, reason="durable-rules cannot be imported here")
+
+
+def _cases() -> list[Case]:
+    return [case for path in find_case_files([str(ROOT / "fixtures" / "rules")]) for case in load_cases(path)]
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def ruleset():  # type: ignore[no-untyped-def]
+    return prepare_rules()[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_fixture_case_watch_equals_check(case: Case, ruleset) -> None:  # type: ignore[no-untyped-def]
+    params = json.dumps({case.rule: case.params} if case.params else {}, sort_keys=True, default=str)
+    chosen = [c for c in _compiled(None, params) if c.id == case.rule]
+    want = check_findings(case.events, chosen)
+    # ticks every 60 days keep the 321 cases affordable; tests/test_live.py ticks daily on longer logs
+    got = watch_events(lines_of(in_time_order(case.events)), chosen, ruleset, every=timedelta(days=60))
+    assert got.identities == want
+    assert not got.refused
+    assert not [w for w in got.warnings if "not among the findings" in w]
+
+
+def test_a_simulated_org_through_the_command(tmp_path: Path) -> None:
+    """A simulated org streamed in time order through ``watch``: its lines are check's findings, once each."""
+    from engine.live import watch_command
+    from simulator import simulate
+
+    sim = simulate(managers=4, days=120, seed=7, start=date(2026, 1, 5))
+    events = in_time_order(sim.events)
+    stream = tmp_path / "org.jsonl"
+    stream.write_bytes(b"".join(line + b"\n" for line in lines_of(events)))
+    _, compiled = prepare_rules()
+    want = check_findings(events, compiled)
+    assert want, "the simulated org should show some traits"
+    result = CliRunner().invoke(watch_command, [str(stream), "--every", "30d", "--no-config"])
+    assert result.exit_code == 1, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    got = [identity(line) for line in lines]
+    assert len(got) == len(set(got)), "a finding was emitted twice"
+    assert sorted(got) == want
