@@ -359,6 +359,13 @@ def check(
     "player-coaches, reorganisations, a VP's and reps' events under the manager, field noise); "
     "the labels name the conditions each manager's team carries.",
 )
+@click.option(
+    "--market-shock",
+    "market_shock",
+    metavar="QUARTER",
+    help="Make QUARTER (such as 2026-Q2) an org-wide market shock: results fall for every team and most "
+    "managers, honest ones included, explain their misses by the market.",
+)
 @_guard
 def simulate(
     managers: int,
@@ -369,6 +376,7 @@ def simulate(
     output: str,
     labels: str | None,
     realism: bool,
+    market_shock: str | None,
 ) -> None:
     """Write a simulated org (teams, selling, coaching, messages) with known manager traits."""
     from simulator import PROFILES, write_simulation
@@ -377,9 +385,18 @@ def simulate(
     unknown = [p for p in profiles if p not in PROFILES]
     if unknown:
         _fail(f"salesmirror: unknown profile(s) {', '.join(unknown)}; known: {', '.join(PROFILES)}")
-    sim = run_simulation(
-        managers=managers, days=days, seed=seed, start=start.date(), profiles=list(profiles) or None, realism=realism
-    )
+    try:
+        sim = run_simulation(
+            managers=managers,
+            days=days,
+            seed=seed,
+            start=start.date(),
+            profiles=list(profiles) or None,
+            realism=realism,
+            market_shock=market_shock,
+        )
+    except ValueError as err:  # a quarter that is not one
+        _fail(f"salesmirror: --market-shock: {err}")
     if labels is None:
         base = output[:-3] if output.endswith(".gz") else output
         labels = (base[:-6] if base.endswith(".jsonl") else base) + ".labels.json"

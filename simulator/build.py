@@ -13,6 +13,7 @@ from typing import Any
 
 from .profiles import PROFILES, default_mix, labels_for
 from .realism import TeamRealism, apply_field_noise, plan_org
+from .shock import parse_quarter
 from .world import DAY, Calendar, Raw, Team
 
 
@@ -62,6 +63,7 @@ def simulate(
     start: date = date(2026, 1, 5),
     profiles: list[str] | None = None,
     realism: bool = False,
+    market_shock: str | None = None,
 ) -> Simulation:
     """Generate a log of ``managers`` teams over ``days`` days.
 
@@ -75,11 +77,18 @@ def simulate(
     manager's name, field noise; ``simulator.realism``) to teams picked from
     the seed, and names the conditions in each manager's labels. Without it
     the output is what it has always been.
+
+    ``market_shock`` (a quarter such as ``2026-Q2``) makes that quarter an
+    org-wide shift (``simulator.shock``): results fall for every team and most
+    managers, honest ones included, put their misses down to the market. The
+    labels then carry ``market_shock``; without it nothing changes.
     """
     if managers < 1:
         raise ValueError("managers must be at least 1")
     if days < 1:
         raise ValueError("days must be at least 1")
+    if market_shock is not None:
+        parse_quarter(market_shock)  # ValueError with the expected form
     if profiles is not None:
         if not profiles:
             raise ValueError("profiles must not be empty")
@@ -96,7 +105,7 @@ def simulate(
     plans: list[TeamRealism | None] = list(plan_org(seed, chosen, cal)) if realism else [None] * len(chosen)
     noisy: dict[str, TeamRealism] = {}
     for number, (profile, plan) in enumerate(zip(chosen, plans), start=1):
-        team = Team(number, profile, seed, cal, raw, plan)
+        team = Team(number, profile, seed, cal, raw, plan, market_shock)
         team.run()
         team_ids = [rep.id for rep in team.reps]
         for i, mgr in enumerate(team.managers):
@@ -120,6 +129,8 @@ def simulate(
             roster[mgr.id] = entry
     labels: dict[str, Any] = {"seed": seed, "days": days, "start": start.isoformat(), "managers": roster}
     events = _finish(raw, seed, cal)
+    if market_shock is not None:
+        labels["market_shock"] = market_shock
     if realism:
         labels["realism"] = True
         events = apply_field_noise(events, noisy, seed)

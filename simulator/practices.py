@@ -33,7 +33,7 @@ What a healthy manager does here, and the profile that does otherwise:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import text as T
 
@@ -132,7 +132,7 @@ def may_advance(team: Team, mgr: Manager, dl: Deal, d: int) -> bool:
 # -- tasks ---------------------------------------------------------------------------
 
 
-def run_task(team: Team, mgr: Manager, d: int, task: tuple[object, ...]) -> bool:
+def run_task(team: Team, mgr: Manager, d: int, task: tuple[Any, ...]) -> bool:
     """Carry out one practice task; False when ``task`` is not one of them."""
     kind = task[0]
     if kind == "internal":
@@ -140,7 +140,7 @@ def run_task(team: Team, mgr: Manager, d: int, task: tuple[object, ...]) -> bool
     elif kind == "huddle":
         rep = task[1]
         if rep in team.present(d):
-            _huddle(team, mgr, d, rep)  # type: ignore[arg-type]
+            _huddle(team, mgr, d, rep)
     elif kind == "scorecard":
         _scorecard(team, mgr, d)
     elif kind == "scattered_kpis":

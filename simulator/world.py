@@ -16,7 +16,7 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import practices
+from . import practices, shock
 from . import text as T
 from .profiles import HEALTHY, Style, style_for
 
@@ -453,6 +453,7 @@ class Manager:
         causes = [rng.choice(T.INTERNAL_CAUSES) for _ in range(internal)]
         causes += [rng.choice(T.EXTERNAL_CAUSES) for _ in range(n - internal)]
         rng.shuffle(causes)
+        plans, causes = shock.misses(team, self, plans, causes)  # an org-wide shock quarter, if any
         for (d, period), cause in zip(plans, causes):
             self.add(team, d, ("miss", period, cause))
 
@@ -518,6 +519,7 @@ class Team:
         cal: Calendar,
         out: list[Raw],
         realism: TeamRealism | None = None,
+        market_shock: str | None = None,
     ) -> None:
         self.number = number
         self.profile = profile
@@ -526,6 +528,8 @@ class Team:
         self.rng = random.Random(f"salesmirror:{seed}:{number}:{profile}")
         # what simulator.practices draws from, so the team's own draws stay as they were
         self.prng = random.Random(f"salesmirror-practices:{seed}:{number}:{profile}")
+        self.market_shock = market_shock  # a quarter such as 2026-Q2 (simulator.shock), or None
+        self.shock_rng = random.Random(f"salesmirror-shock:{seed}:{number}:{profile}")
         self.style = style_for(profile)
         self.realism = realism
         self.hidden_before = 0  # seconds: coaching-tool events before this are not logged
@@ -1061,6 +1065,8 @@ class Team:
                 att = min(2.0, max(0.15, rng.gauss(rep.skill, 0.2)))
                 if st.floor_attainment or st.avoid_performance:
                     att = max(att, rng.uniform(0.72, 0.8))
+            if shock.in_shock(self, period):
+                att *= shock.ATTAINMENT_DIP  # the market turned for every team
             att = round(att, 3)
             rep.attainment.append(att)
             self.emit(
