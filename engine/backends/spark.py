@@ -251,19 +251,39 @@ class SparkBackend:
         self._tables: dict[str, Any] = {}  # materialised name -> its DataFrame (for unpersisting)
         self._staging: str | None = None
         self._notes: list[str] = []
+        self._span: tuple[datetime | None, datetime | None] | None = None
+        self._managers: list[str] | None = None
+        self._outliers: list[str] | None = None
+        # Setup tables not made yet: each is made the first time a plan reads it (then kept), so a
+        # rule that reads no absences or coverage never pays for them; SETUP_SCRATCH ones are views.
+        self._pending: dict[str, exp.Expr] = dict(setup_plan(infer_absence_days))
         try:
             with self._spark_errors("loading the events"):
                 self._view(RAW, self._events_frame(events))
-                for table, plan in setup_plan(infer_absence_days):
-                    if table in SETUP_SCRATCH:  # read once or twice by the next steps: a view, not a table
-                        self._view(table, self.spark.sql(render(plan)))
-                    else:
-                        self._materialise(table, render(plan))
-                for table in (*SETUP_SCRATCH, RAW):
-                    self._drop(table)
+                self._need([EVENTS, SPAN, OUTLIERS, SCOPES_MANAGER])  # what the report itself reads
         except BaseException:
             self.close()
             raise
+
+    def _need(self, names: list[str]) -> None:
+        """Make the pending setup tables among ``names``, each after the setup tables it reads."""
+        for name in names:
+            plan = self._pending.pop(name, None)
+            if plan is None:
+                continue
+            self._need(sorted({table.name for table in plan.find_all(exp.Table)}))
+            if name in SETUP_SCRATCH:  # read once or twice by the next steps: a view, not a table
+                self._view(name, self.spark.sql(render(plan)))
+            else:
+                self._materialise(name, render(plan))
+
+    def _reads(self, rule: CompiledRule) -> list[str]:
+        """The tables any plan of ``rule`` reads (its own stages among them)."""
+        trees = [tree for _, tree in rule.stages]
+        trees += [t for t in (rule.presence, rule.findings, rule.assessment, rule.coverage, rule.small_teams) if t]
+        trees += [plan.query for plan in rule.counter]
+        trees += [note.query for _, stage in rule.stages for note in plan_notes(stage)]
+        return sorted({table.name for tree in trees for table in tree.find_all(exp.Table)})
 
     # -- loading and materialising ----------------------------------------------------------------
 
@@ -354,19 +374,26 @@ class SparkBackend:
     # -- the Backend protocol --------------------------------------------------------------------
 
     def span(self) -> tuple[datetime | None, datetime | None]:
-        rows = self._fetch(f"SELECT span_start, span_end FROM {SPAN}")
-        return (rows[0]["span_start"], rows[0]["span_end"]) if rows else (None, None)
+        if self._span is None:  # fixed once the setup is made: asked once
+            rows = self._fetch(f"SELECT span_start, span_end FROM {SPAN}")
+            self._span = (rows[0]["span_start"], rows[0]["span_end"]) if rows else (None, None)
+        return self._span
 
     def warnings(self) -> list[str]:
-        total = self._fetch(f"SELECT COUNT(*) AS n FROM {OUTLIERS}")
-        listed = self._fetch(
-            f"SELECT id, ts, file, line, trimmed FROM {OUTLIERS} ORDER BY ts, id LIMIT {OUTLIERS_LISTED}"
-        )
-        rows = [(r["id"], r["ts"], r["file"], r["line"], r["trimmed"]) for r in listed]
-        return outlier_warnings(rows, int(total[0]["n"]) if total else 0, self.span()) + self._notes
+        if self._outliers is None:
+            listed = self._fetch(
+                f"SELECT id, ts, file, line, trimmed, COUNT(*) OVER () AS sm_total FROM {OUTLIERS} "
+                f"ORDER BY ts, id LIMIT {OUTLIERS_LISTED}"
+            )
+            rows = [(r["id"], r["ts"], r["file"], r["line"], r["trimmed"]) for r in listed]
+            self._outliers = outlier_warnings(rows, int(listed[0]["sm_total"]) if listed else 0, self.span())
+        return self._outliers + self._notes
 
     def managers(self) -> list[str]:
-        return [r["manager"] for r in self._fetch(f"SELECT DISTINCT manager FROM {SCOPES_MANAGER} ORDER BY 1")]
+        if self._managers is None:
+            rows = self._fetch(f"SELECT DISTINCT manager FROM {SCOPES_MANAGER} ORDER BY 1")
+            self._managers = [r["manager"] for r in rows]
+        return list(self._managers)
 
     def origins(self, ids: list[str]) -> dict[str, Origin]:
         """File, line and source record of the given events (for citing evidence)."""
@@ -390,6 +417,7 @@ class SparkBackend:
 
     def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
         """Materialise each stage (recording it for clean-up), then fetch the results."""
+        self._need(self._reads(rule))
         if rule.presence is not None:  # a log with none of what the rule needs: it cannot judge anyone
             present = self._fetch(render(rule.presence))[0]
             missing = [types for index, types in enumerate(rule.needs) if not present[f"n{index}"]]
