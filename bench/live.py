@@ -1,0 +1,197 @@
+"""Throughput and memory of ``salesmirror watch`` next to ``check``, on a simulated org streamed in time order.
+
+The stream is generated on the fly and piped into ``watch``'s stdin, never
+stored: one simulated org (``--managers`` teams over ``--days``) is copied
+as many times as it takes to reach ``--events``, each copy with its own
+people, deals and ids, and the copies' events are interleaved in time order.
+The RSS of the ``watch`` process is sampled from /proc as the stream passes
+each mark (1M, 10M, ...) and at the end. ``check`` runs on the same events
+written to a temporary file (only up to ``--check-max`` events: it holds the
+whole log in memory by design).
+
+    python bench/live.py --events 1000000
+    python bench/live.py --events 10000000 --every 30d --check-max 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+_WATCH = (
+    "import sys; sys.argv[0] = 'salesmirror'; from engine.live import watch_command; "
+    "watch_command(sys.argv[1:], prog_name='salesmirror watch')"
+)
+_PEOPLE = ("id", "actor", "manager", "rep", "deal")
+
+
+def _base(managers: int, days: int) -> list[dict[str, Any]]:
+    from engine.events.timestamps import parse_timestamp
+    from simulator import simulate
+
+    events = simulate(managers=managers, days=days, seed=11, start=date(2026, 1, 5)).events
+    return sorted(events, key=lambda e: (parse_timestamp(str(e["ts"])), str(e["id"])))
+
+
+def _copy(event: dict[str, Any], number: int) -> dict[str, Any]:
+    """The event of copy ``number`` of the org: every person, deal and id prefixed, so the copies never meet."""
+    if number == 0:
+        return event
+    out = dict(event)
+    for key in _PEOPLE:
+        if isinstance(out.get(key), str):
+            out[key] = f"c{number}-{out[key]}"
+    attrs = out.get("attrs")
+    if isinstance(attrs, dict) and isinstance(attrs.get("participants"), list):
+        out["attrs"] = dict(attrs, participants=[f"c{number}-{p}" for p in attrs["participants"]])
+    return out
+
+
+def stream(base: list[dict[str, Any]], total: int) -> Iterator[bytes]:
+    """``total`` JSON lines in time order: each base event followed by its copies."""
+    copies = -(-total // len(base))
+    written = 0
+    for event in base:
+        for number in range(copies):
+            if written == total:
+                return
+            yield (json.dumps(_copy(event, number)) + "\n").encode()
+            written += 1
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_watch(base: list[dict[str, Any]], total: int, every: str, marks: list[int]) -> dict[str, Any]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _WATCH, "-", "--no-config", "--every", every, "--fail-on", "never"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    lines_out: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines_out.extend(process.stdout or []), daemon=True)
+    reader.start()
+    errors: list[bytes] = []
+    err_reader = threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True)
+    err_reader.start()
+    peaks: dict[int, int] = {}
+    highest = [0]
+
+    def sample() -> None:  # the process's own peak, sampled (RUSAGE_CHILDREN would mix in check's)
+        while process.poll() is None:
+            highest[0] = max(highest[0], _rss_kb(process.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    for written, line in enumerate(stream(base, total), 1):
+        process.stdin.write(line)
+        if written in marks:
+            peaks[written] = _rss_kb(process.pid)
+    process.stdin.close()
+    fed = time.perf_counter() - start
+    peak_before_end = _rss_kb(process.pid)
+    process.wait()
+    seconds = time.perf_counter() - start
+    reader.join()
+    err_reader.join()
+    sampler.join()
+    return {
+        "seconds": seconds,
+        "fed_seconds": fed,
+        "events_per_s": total / seconds,
+        "rss_at_mb": {mark: kb / 1024 for mark, kb in peaks.items()},
+        "rss_fed_mb": peak_before_end / 1024,
+        "max_rss_mb": highest[0] / 1024,
+        "findings": len(lines_out),
+        "exit": process.returncode,
+        "stderr_tail": b"".join(errors[-3:]).decode(errors="replace"),
+    }
+
+
+def run_check(base: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "events.jsonl")
+        with open(path, "wb") as out:
+            out.writelines(stream(base, total))
+        start = time.perf_counter()
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import resource, sys, cli\ntry:\n    cli.main()\nfinally:\n"
+                "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)",
+                "check", path, "--format", "json", "--no-config",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+    tail = process.stderr.decode(errors="replace").strip().splitlines()
+    peak = int(tail[-1]) / 1024 if tail and tail[-1].isdigit() else 0.0
+    findings = len(json.loads(process.stdout)["findings"]) if process.stdout else -1
+    return {
+        "seconds": seconds,
+        "events_per_s": total / seconds,
+        "findings": findings,
+        "exit": process.returncode,
+        "max_rss_mb": peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--managers", type=int, default=12)
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--every", default="7d", help="watch --every")
+    parser.add_argument("--check-max", type=int, default=1_000_000, help="Run check only up to this many events.")
+    args = parser.parse_args()
+    base = _base(args.managers, args.days)
+    marks = [n for n in (1_000_000, 10_000_000, 100_000_000) if n <= args.events] or [args.events]
+    print(f"org: {args.managers} teams over {args.days} days, {len(base):,} events, copied to {args.events:,}")
+    if args.events <= args.check_max:
+        checked = run_check(base, args.events)
+        print(
+            f"check: {checked['seconds']:.1f} s, {checked['events_per_s']:,.0f} events/s, "
+            f"{checked['findings']} findings (exit {checked['exit']}), peak RSS {checked['max_rss_mb']:,.0f} MB"
+        )
+    watched = run_watch(base, args.events, args.every, marks)
+    at = ", ".join(f"{mark:,}: {mb:,.0f} MB" for mark, mb in watched["rss_at_mb"].items())
+    print(
+        f"watch --every {args.every}: {watched['seconds']:.1f} s ({watched['fed_seconds']:.1f} s to take the stream), "
+        f"{watched['events_per_s']:,.0f} events/s, {watched['findings']} finding lines (exit {watched['exit']})"
+    )
+    print(
+        f"watch RSS at {at}; when the stream ended: {watched['rss_fed_mb']:,.0f} MB; peak {watched['max_rss_mb']:,.0f} MB"
+    )
+    if watched["exit"] not in (0, 1):
+        print(watched["stderr_tail"])
+
+
+if __name__ == "__main__":
+    main()
