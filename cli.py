@@ -582,10 +582,12 @@ def _register_commands() -> None:
     """The commands that live beside their packages (each tested there through its own command object)."""
     from engine.audit.command import audit_command, self_assess_command
     from engine.importers.command import import_command
+    from engine.live.command import watch_command
 
     main.add_command(import_command, "import")
     main.add_command(audit_command)
     main.add_command(self_assess_command)
+    main.add_command(watch_command)
 
 
 _register_commands()
