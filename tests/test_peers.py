@@ -101,3 +101,34 @@ def test_among_any_counts_managers_below_the_minimum_as_peers(tmp_path: Path) ->
     shock = org({"m1": 4}) + [e for e in org({m: 2 for m in ("m2", "m3", "m4", "m5", "m6")}, total=2)
                              if e["type"] == "forecast_miss_explained"]  # fmt: skip
     assert findings(run_rule(tmp_path / "shock", shock, any_peer, message="{ratio}")) == []
+
+
+def segmented(external: dict[str, tuple[str, int]], total: int = 4) -> list[dict[str, Any]]:
+    """Like org(), each manager's explanations tagged with their sales motion (attrs.segment)."""
+    events = org({m: outside for m, (_, outside) in external.items()}, total)
+    for event in events:
+        if event["type"] == "forecast_miss_explained":
+            event["attrs"]["segment"] = external[event["actor"]][0]
+    return events
+
+
+def test_peers_within_a_group_compare_like_with_like(tmp_path: Path) -> None:
+    # enterprise deals slip for outside reasons more often: its managers sit at 3 of 4, the smb ones at 1 of 4
+    motions = {m: ("enterprise", 3) for m in ("m1", "m2", "m3")} | {m: ("smb", 1) for m in ("m4", "m5", "m6")}
+    whole_org = {**RULE, "peer": {"measure": "median_multiple", "value": 1.3, "min_peers": 3}}
+    by_motion = {**RULE, "peer": {**whole_org["peer"], "by": "attrs.segment"}}
+    # against the whole org (median 0.5) every enterprise manager looks like an excuse maker ...
+    assert {
+        f.manager for f in findings(run_rule(tmp_path / "org", segmented(motions), whole_org, message="{ratio}"))
+    } == {
+        "m1",
+        "m2",
+        "m3",
+    }
+    # ... against their own motion no one stands out
+    assert findings(run_rule(tmp_path / "motion", segmented(motions), by_motion, message="{ratio}")) == []
+    # and an enterprise manager who blames outside causes for everything still does
+    motions["m1"] = ("enterprise", 4)
+    found = one(run_rule(tmp_path / "m1", segmented(motions), by_motion, message="{ratio} {peer_group}"))
+    assert found.manager == "m1" and found.metrics["peer_group"] == "enterprise"
+    assert found.metrics["peers"] == 3 and found.metrics["peer_median"] == 0.75

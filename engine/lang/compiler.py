@@ -36,7 +36,7 @@ from engine.lang.kinds import KINDS
 from engine.lang.loader import LoadedRule, RuleSet
 from engine.lang.params import coerce, format_duration, number_problem, parse_duration
 from engine.lang.parts import METRIC_AGGREGATES, Base, Merge, Metric, Window
-from engine.lang.peers import peer_findings
+from engine.lang.peers import PEER_GROUP_VALUE, peer_findings
 from engine.lang.plan import CompiledRule, WindowPlan
 from engine.lang.sqlplan import (
     AWAY_MANAGER,
@@ -416,6 +416,10 @@ class RuleCompiler:
         holes = {**holes, **{f"g_{c}": sql for c, sql in keys.items()}}
         group_cols = ", ".join(f":g_{c} AS {c}" for c in self.group)
         not_null = " AND ".join(f":g_{c} IS NOT NULL" for c in self.group)
+        peer = self.rule.logic.peer
+        if peer is not None and peer.by is not None:  # each row's peer-group value (engine.lang.peers)
+            found = field_expr(peer.by, self.context("e"), ("logic", "peer", "by"), None)
+            value_cols = {**value_cols, PEER_GROUP_VALUE: found[0] if found else exp.null()}
         values = ", ".join(f":v_{k} AS {k}" for k in value_cols)
         away = ""
         if self.rule.logic.away_within is not None:

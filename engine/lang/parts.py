@@ -325,6 +325,11 @@ class Peer(Strict):
     measure: Literal["percentile", "median_multiple", "zscore"]
     value: Number = Field(description="percentile: 0.9 = top 10 %; median_multiple: 1.5; zscore: 2.")
     min_peers: Count = Field(5, description="Fewer assessed peers in the period: not assessed.")
+    by: Annotated[str, Field(pattern=r"^attrs\.[A-Za-z_][A-Za-z0-9_]*$")] | None = Field(
+        None,
+        description="A field of the qualifying events (attrs.segment): a manager's peers are the managers whose "
+        "events most often carry the same value (ties: the smallest); default: the whole org.",
+    )
     among: Literal["assessed", "any"] = Field(
         "assessed",
         description="assessed: peers are the managers the rule could judge; any: every manager with the metric "

@@ -11,7 +11,10 @@ bad; ``lt``/``lte``: low is bad):
 - ``median_multiple``: the metric over the peers' median;
 - ``zscore``: distance from the peers' mean in standard deviations.
 
-Fewer than ``min_peers`` peers: the window is not assessed (below the minimum
+With ``by: attrs.<field>`` the peers are the managers of the same group: each
+manager's group is the value most of their qualifying events carry (a sales
+motion, a region), so field sales is compared with field sales. Fewer than
+``min_peers`` peers: the window is not assessed (below the minimum
 data). With ``among: any`` every manager whose window has the metric at all is
 a peer, also below the rule's own minimum data: where most managers have too
 few events to be judged one by one (two or three forecast misses a quarter),
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from engine.lang.plan import CompiledRule
 
 PEER_METRICS = ["peers", "peer_median", "peer_percentile"]
+PEER_GROUP_VALUE = "x_pg"  # the qualifying rows' value of ``peer.by`` (engine.lang.compiler.scoped)
 
 
 def peer_layer(rc: RuleCompiler, out: CompiledRule, spec: Peer, scored: exp.Expr) -> tuple[exp.Expr, str, str]:
@@ -51,15 +55,24 @@ def peer_layer(rc: RuleCompiler, out: CompiledRule, spec: Peer, scored: exp.Expr
     period = f"date_trunc('{out.window.unit}', w_start)" if out.window.mode == "calendar" else "1"
     eligible = "sm_covered AND sm_metric IS NOT NULL" + (" AND sm_base_supported" if spec.among == "assessed" else "")
     order = "sm_metric" if high_is_bad else "sm_metric DESC"
-    ranked = f"SELECT *, {period} AS sm_period, CASE WHEN {eligible} THEN 1 ELSE 0 END AS sm_peer FROM (:w) w"
+    group, joined = "''", ""
+    if spec.by is not None:  # peers within a group: each manager's most frequent value of the field
+        out.stages.append((f"{rc.prefix}pg", parse(_GROUPS.format(q=f"{rc.prefix}q", v=PEER_GROUP_VALUE))))
+        group, joined = "COALESCE(g.peer_group, '')", f" LEFT JOIN {rc.prefix}pg g ON g.manager = w.manager"
+        out.peer_group = True
+    ranked = (
+        f"SELECT w.*, {period} AS sm_period, {group} AS sm_pgroup, CASE WHEN {eligible} THEN 1 ELSE 0 END AS sm_peer "
+        f"FROM (:w) w{joined}"
+    )
     stats = (
-        "SELECT sm_period, COUNT(*) AS peers, MEDIAN(sm_metric) AS peer_median, AVG(sm_metric) AS sm_mean, "
-        f"STDDEV_POP(sm_metric) AS sm_sd FROM ({ranked}) r WHERE sm_peer = 1 GROUP BY sm_period"
+        "SELECT sm_period, sm_pgroup, COUNT(*) AS peers, MEDIAN(sm_metric) AS peer_median, AVG(sm_metric) AS sm_mean, "
+        f"STDDEV_POP(sm_metric) AS sm_sd FROM ({ranked}) r WHERE sm_peer = 1 GROUP BY sm_period, sm_pgroup"
     )
     positioned = (
         "SELECT r.*, s.peers, s.peer_median, s.sm_mean, s.sm_sd, CASE WHEN r.sm_peer = 1 THEN "
-        f"PERCENT_RANK() OVER (PARTITION BY r.sm_period, r.sm_peer ORDER BY r.{order}) END AS peer_percentile "
-        f"FROM ({ranked}) r LEFT JOIN ({stats}) s ON s.sm_period = r.sm_period"
+        f"PERCENT_RANK() OVER (PARTITION BY r.sm_period, r.sm_pgroup, r.sm_peer ORDER BY r.{order}) END "
+        f"AS peer_percentile FROM ({ranked}) r LEFT JOIN ({stats}) s ON s.sm_period = r.sm_period "
+        "AND s.sm_pgroup = r.sm_pgroup"
     )
     sign = "" if high_is_bad else "-"
     test = {
@@ -73,10 +86,20 @@ def peer_layer(rc: RuleCompiler, out: CompiledRule, spec: Peer, scored: exp.Expr
     return parse(positioned, {"w": scored}), f"COALESCE(peers, 0) >= {min_peers}", f"COALESCE({test}, FALSE)"
 
 
+# a manager's peer group: the value most of their qualifying rows carry (ties: the smallest)
+_GROUPS = (
+    "SELECT manager, v AS peer_group FROM (SELECT manager, {v} AS v, ROW_NUMBER() OVER "
+    "(PARTITION BY manager ORDER BY COUNT(*) DESC, {v}) AS sm_rank FROM {q} WHERE {v} IS NOT NULL "
+    "GROUP BY manager, {v}) x WHERE sm_rank = 1"
+)
+
+
 def peer_findings(out: CompiledRule) -> None:
     """Add the peer columns to a peer-relative rule's findings (its islands carry them)."""
     if out.peer is None or out.findings is None:
         return
     assert isinstance(out.findings, exp.Select)
-    out.findings = out.findings.select(*[f"r.{name}" for name in PEER_METRICS], append=True)
-    out.metric_names = out.metric_names + PEER_METRICS
+    names = PEER_METRICS + (["peer_group"] if out.peer_group else [])
+    columns = [f"r.{name}" for name in PEER_METRICS] + (["r.sm_pgroup AS peer_group"] if out.peer_group else [])
+    out.findings = out.findings.select(*columns, append=True)
+    out.metric_names = out.metric_names + names

@@ -57,6 +57,7 @@ class CompiledRule:
     rep_metrics: list[str] = field(default_factory=list)  # a team finding's per-rep metrics
     counter: list[CounterPlan] = field(default_factory=list)  # counter-evidence lookups (engine.lang.counter)
     peer: str | None = None  # the peer measure of a peer-relative rule (engine.lang.peers)
+    peer_group: bool = False  # peers within groups (peer.by), named in each finding
     trend: str | None = None  # the metric whose change a trend rule judges (engine.lang.trends)
     trend_after: tuple[str, float] | None = None  # the stage of a trend's cause events, and their reach (s)
 
