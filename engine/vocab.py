@@ -65,12 +65,18 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
     },
     "email_sent": {},
     "meeting_held": {"with_customer": Attr("bool"), "participants": Attr("list")},
-    "deal_created": {"amount": Attr("number"), "stage": Attr("str"), "close_date": Attr("date")},
+    "deal_created": {
+        "amount": Attr("number"),
+        "stage": Attr("str"),
+        "close_date": Attr("date"),
+        "currency": Attr("str"),  # extension (docs/IMPORTERS.md): the amount's currency, from CRM exports
+    },
     "deal_stage_changed": {"from": Attr("str"), "to": Attr("str"), "probability": Attr("number")},
     "close_date_pushed": {"from": Attr("date"), "to": Attr("date")},
     "deal_owner_changed": {"from": Attr("str"), "to": Attr("str"), "to_role": _enum(*ROLES)},
-    "deal_closed_won": {"amount": Attr("number")},
-    "deal_closed_lost": {"reason": Attr("str"), "reason_category": Attr("str")},
+    # extensions (docs/IMPORTERS.md): the amount's currency and the CRM's own stage name
+    "deal_closed_won": {"amount": Attr("number"), "currency": Attr("str"), "stage": Attr("str")},
+    "deal_closed_lost": {"reason": Attr("str"), "reason_category": Attr("str"), "stage": Attr("str")},
     "quota_result": {"period": Attr("str"), "attainment": Attr("number")},
     # manager method
     "one_on_one_held": {"duration_min": Attr("number")},
@@ -99,7 +105,7 @@ EVENT_TYPES: dict[str, dict[str, Attr]] = {
         "summary": Attr("str"),
     },
     "kpi_set": {"kpis": Attr("list")},
-    "target_assigned": {"amount": Attr("number"), "period": Attr("str")},
+    "target_assigned": {"amount": Attr("number"), "period": Attr("str"), "currency": Attr("str")},  # currency: ext.
     # manager admin
     "report_generated": {"report": Attr("str")},
     "forecast_updated": {},
