@@ -27,8 +27,8 @@ What a healthy manager does here, and the profile that does otherwise:
   ``scattered-kpis`` sets three short lists (team, scorecard, pipeline
   checklist) that add up to nine or more.
 - **Struggling sellers.** Coached, and put on a plan (``simulator.world``).
-  ``leans-on-strong`` moves their deals to the sellers over quota instead and
-  coaches only the others.
+  ``leans-on-strong`` moves their deals to the sellers over quota instead (as long
+  as those have fewer than eleven open deals) and coaches only the others.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ SEEN_DAYS = 28  # an inspection this recent (on an earlier day) lets the manager
 WEAK = 0.7  # latest attainment under this: a struggling seller
 STRONG = 1.0  # latest attainment at or over this: a strong seller
 MAX_KPIS = 7  # the most distinct KPIs a healthy manager's lists name together
+# a strong seller takes a struggling one's deal only below this many open deals: the cover is
+# the pattern here, not an overloaded pipeline (which deal-capacity would report on its own)
+MAX_TAKEN = 11
 # people a manager meets without the team: peers, the VP, finance, ops, enablement, marketing
 INTERNAL_PEOPLE = (
     "exec-vp-sales",
@@ -226,6 +229,8 @@ def _lean(team: Team, mgr: Manager, d: int) -> None:
     movable = [dl for dl in team.contactable(giver, d) if dl.outcome in ("won", "lost")]
     for i, dl in enumerate(rng.sample(movable, min(len(movable), rng.randint(1, 2)))):
         taker = min(strong, key=lambda rep: (len(rep.deals), rep.index))
+        if len(taker.deals) >= MAX_TAKEN:
+            break  # the strong sellers are full: no more cover this time
         team.emit(
             d * DAY + 11 * HOUR + i * 300 + rng.randrange(240),
             "deal_owner_changed",

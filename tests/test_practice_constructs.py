@@ -131,6 +131,29 @@ def test_prior_mapping_pairs_different_fields(tmp_path: Path) -> None:
     assert finding.evidence == ["o-2"]
 
 
+def test_prior_older_than_looks_only_further_back(tmp_path: Path) -> None:
+    # "was the call recorder already on a month before?": a listen 31-60 days before counts, a recent one does not
+    frame = [
+        added("a-r1", "2025-10-01", "m1", "r1"),
+        ev("f-start", "2025-11-01 00:00", "forecast_updated", "ops"),
+        ev("f-end", "2026-01-31 23:00", "forecast_updated", "ops"),
+    ]
+    derive = {
+        "recorded": {
+            "prior": {"where": {"type": "call_listened"}, "same": ["actor"], "within": "60d", "older_than": "30d"}
+        }
+    }
+    logic = {"kind": "match", "where": {"type": "deal_review", "recorded": 1}, "derive": derive}
+    events = frame + [
+        listened("l-old", "2025-12-01 09:00", "X1"),
+        review("v-1", "2026-01-05 10:00", "D1"),  # l-old 35 days before: recorded
+        listened("l-new", "2026-01-10 09:00", "X2", actor="m2"),
+        review("v-2", "2026-01-12 10:00", "D2", actor="m2"),  # m2's only listen is 2 days before: not yet
+        review("v-3", "2026-01-31 10:00", "D3"),  # l-old is 61 days before, past within
+    ]
+    assert one(run_rule(tmp_path, events, logic)).evidence == ["v-1"]
+
+
 PRIOR_RESULT = {
     "from_result": {
         "prior": {
@@ -483,6 +506,27 @@ def test_prior_mapping_of_two_pairs_is_refused(tmp_path: Path) -> None:
     )
     assert [(line, message) for line, _, message in found] == [
         (12, "a mapping in 'same' pairs one field of the earlier event with one of this")
+    ]
+
+
+def test_prior_older_than_must_be_shorter_than_within(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        logic:
+          kind: match
+          where: {type: deal_review}
+          derive:
+            seen:
+              prior:
+                where: {type: call_listened}
+                same: [manager]
+                within: 30d
+                older_than: 30d
+        """,
+    )
+    assert [(line, message) for line, _, message in found] == [
+        (14, "older_than must be shorter than within (the earlier event lies between)")
     ]
 
 

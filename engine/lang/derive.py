@@ -8,7 +8,8 @@ specificity  concrete tokens: numbers, dates, work objects, record ids, names
 length       items in a JSON list attribute
 word_count   words in a text
 prior        1 or 0: an earlier event matching a condition on the same keys within a
-             time (or, with ``value``, a number from the latest such event)
+             time (at least ``older_than`` before, if given; or, with ``value``, a
+             number from the latest such event)
 on_team      how many of the person ids in a field were on the event's manager's
              team at the event's time
 
@@ -337,12 +338,17 @@ def _prior(spec: Any, ctx: Context, loc: tuple[Any, ...], types: set[str] | None
                 continue
             tests.append(exp.EQ(this=theirs[0], expression=ours[0]))
     seconds = _seconds(spec.within, ctx, loc + ("within",))
+    older = _seconds(spec.older_than, ctx, loc + ("older_than",)) if spec.older_than is not None else 0.0
+    if seconds is not None and older is not None and older >= seconds:
+        ctx.report(loc + ("older_than",), "older_than must be shorter than within (the earlier event lies between)")
+        older = None
     value = field_expr(spec.value, earlier, loc + ("value",), their_types) if spec.value is not None else None
-    if seconds is None or not usable or (spec.value is not None and value is None):
+    if seconds is None or older is None or not usable or (spec.value is not None and value is None):
         return None
     now, then = exp.column("ts", table=ROW), exp.column("ts", table="p")
+    latest: exp.Expr = exp.Sub(this=now.copy(), expression=interval(older)) if older else now
     tests += [
-        exp.LTE(this=then, expression=now),
+        exp.LTE(this=then, expression=latest),
         exp.GTE(this=then.copy(), expression=exp.Sub(this=now.copy(), expression=interval(seconds))),
         exp.NEQ(this=exp.column("id", table="p"), expression=exp.column("id", table=ROW)),
     ]

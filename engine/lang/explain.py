@@ -192,7 +192,10 @@ def _looking_back(words: Any, spec: Any) -> str:
         else f"the same {entry}"
         for entry in prior.same
     )
-    earlier = f"event where {words.condition(prior.where)}, up to {words.value(prior.within)} before it, with {keys}"
+    older = f" and at least {words.value(prior.older_than)}" if prior.older_than is not None else ""
+    earlier = (
+        f"event where {words.condition(prior.where)}, up to {words.value(prior.within)}{older} before it, with {keys}"
+    )
     if prior.value is not None:
         return f"{prior.value} of the latest {earlier} (empty when there is none)"
     return f"1 when there is an {earlier}; else 0"

@@ -204,7 +204,8 @@ class Prior(Strict):
     """What an earlier event on the same keys says about this one (engine.lang.derive).
 
     Without ``value``: 1 when an event matching ``where`` shares the keys and lies at
-    most ``within`` before this event (or at the same instant), else 0. With
+    most ``within`` before this event (or at the same instant; with ``older_than``,
+    at least that long before it), else 0. With
     ``value``: that field (a number) on the latest such event that carries one,
     empty when there is none. Each ``same`` entry is a field both events share
     (``deal``) or a mapping from the earlier event's field to this event's
@@ -217,6 +218,11 @@ class Prior(Strict):
         min_length=1, description="Keys: a field both share, or {earlier_field: this_field}."
     )
     within: str = Field(description="How long before this event the earlier one may lie (duration or $param).")
+    older_than: str | None = Field(
+        default=None,
+        description="And at least this long before it (duration or $param): 'the recorder was already on a "
+        "month before the review'. Shorter than within.",
+    )
     value: str | None = Field(default=None, description="A numeric field of the latest such event, instead of 1 or 0.")
 
     @field_validator("same")
