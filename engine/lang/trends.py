@@ -92,28 +92,44 @@ def trend_layer(
         f"COALESCE(({_change(a.of, a.change)}) {OP_SYMBOL[a.op]} {rc.number(a.value, loc + ('also', i, 'value'))}, FALSE)"
         for i, a in enumerate(spec.also)
     ]
+    windows = parse(lagged, {"w": w})
     if spec.after is not None:
-        gates.append(_after_gate(rc, out, spec))
+        windows = _after_count(rc, out, spec, windows)
+        gates.append("sm_after > 0")
     out.metric_name = of + CHANGE
     extra = [n + BEFORE for n in known] + [of + CHANGE]
     out.metric_names = [n for n in out.metric_names if n != "ratio"] + (["ratio"] if base == "ratio" else []) + extra
     out.trend = of
-    return parse(lagged, {"w": w}), change, [trend_support], gates
+    return windows, change, [trend_support], gates
 
 
-def _after_gate(rc: RuleCompiler, out: CompiledRule, spec: Trend) -> str:
-    """An event of the manager's in ``within`` before the later window (its rows become the evidence)."""
+def _after_count(rc: RuleCompiler, out: CompiledRule, spec: Trend, windows: exp.Expr) -> exp.Expr:
+    """The windows with ``sm_after``: the manager's events in ``within`` before each later window.
+
+    Those events' rows become a stage of their own, which the finding's evidence
+    is drawn from. Counted with a join rather than EXISTS in the select list,
+    which Spark SQL does not take.
+    """
     assert spec.after is not None
     loc = ("logic", "trend", "after")
     rows = rc.filtered(spec.after.where, loc + ("where",))
-    within = rc.duration(spec.after.within, loc + ("within",))
+    within = int(rc.duration(spec.after.within, loc + ("within",)))
     after = rc.scoped(
         "SELECT r.*, r.ts AS sm_ts, r.ts AS sm_ev_ts FROM (:rows) r", {"rows": rows}, {"x_cnt": exp.Literal.number(1)}
     )
-    out.stages.append((f"{rc.prefix}ta", after))
-    out.trend_after = (f"{rc.prefix}ta", within)
-    # (the scoring query names its windows y: engine.lang.windows.score)
-    return (
-        f"EXISTS (SELECT 1 FROM {rc.prefix}ta a WHERE a.manager = y.manager AND a.ts < y.sm_own_start "
-        f"AND a.ts >= y.sm_own_start - INTERVAL {int(within)} SECOND)"
+    stage = f"{rc.prefix}ta"
+    out.stages.append((stage, after))
+    out.trend_after = (stage, float(within))
+    keys = cols(rc.group, "w")
+    counted = (
+        f"SELECT {keys}, w.s_start, w.sm_own_start, COUNT(a.id) AS sm_after FROM (:w) w JOIN {stage} a "
+        f"ON a.manager = w.manager AND a.ts < w.sm_own_start AND a.ts >= w.sm_own_start - INTERVAL {within} SECOND "
+        f"GROUP BY {keys}, w.s_start, w.sm_own_start"
+    )
+    on = " AND ".join(
+        [*(f"c.{k} = w.{k}" for k in rc.group), "c.s_start = w.s_start", "c.sm_own_start = w.sm_own_start"]
+    )
+    return parse(
+        f"SELECT w.*, COALESCE(c.sm_after, 0) AS sm_after FROM (:w) w LEFT JOIN ({counted}) c ON {on}",
+        {"w": windows},
     )
