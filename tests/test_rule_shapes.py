@@ -33,7 +33,7 @@ CASES = [
     (  # exactly one aggregate
         "logic:\n  kind: threshold\n  where: {type: call_logged}\n  metric: {sum: attrs.duration_s, max: attrs.duration_s}\n"
         "  op: gt\n  value: 1\n",
-        ["8:11: a metric takes exactly one of count, distinct, sum, avg, max, min"],
+        ["8:11: a metric takes exactly one of count, distinct, sum, avg, max, min, items"],
     ),
     (  # similarity compares two fields
         "logic:\n  kind: match\n  where: {type: message_relayed}\n  derive:\n    same: {similarity: [attrs.text]}\n",
@@ -42,7 +42,7 @@ CASES = [
     (  # one measure per derived value
         "logic:\n  kind: match\n  where: {type: message_relayed}\n"
         "  derive:\n    n: {word_count: attrs.text, length: attrs.text}\n",
-        ["9:8: a derived value needs exactly one of similarity, added_words, lexicon, specificity, length, word_count"],
+        ["9:8: a derived value needs exactly one of similarity, added_words, lexicon, specificity, length, word_count, prior, on_team"],
     ),
     (  # words only with lexicon
         "logic:\n  kind: match\n  where: {type: message_sent}\n  derive:\n    n: {word_count: attrs.text, words: [a]}\n",

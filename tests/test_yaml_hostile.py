@@ -411,7 +411,7 @@ def test_config_reports_every_problem_at_once(tmp_path: Path) -> None:
 def test_config_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
     assert config_problems(tmp_path, text) == [
         "salesmirror.yaml:1:1: invalid config: the file must be a mapping of options "
-        "(rules, disable, severity, params, fail_on, infer_absence)"
+        "(rules, disable, severity, params, fail_on, infer_absence, suppressions)"
     ]
 
 
