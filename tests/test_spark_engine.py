@@ -168,14 +168,24 @@ def _run_case(case: Case) -> str | None:
     return f"{case.id}: " + "\n".join(problems) if problems else None
 
 
-# Every case by default. SALESMIRROR_SPARK_SAMPLE=N takes the first N cases of each rule instead,
-# for a quick look (the full run costs a few seconds of Spark per case).
-SAMPLE = int(os.environ.get("SALESMIRROR_SPARK_SAMPLE", "0"))
+# By default each rule's first firing case and first quiet case, so the suite stays within CI's
+# time (the whole set costs a few seconds of Spark per case: 28 minutes on two busy cores).
+# SALESMIRROR_SPARK_SAMPLE=0 runs every case; N takes the first N cases of each rule.
+SAMPLE = os.environ.get("SALESMIRROR_SPARK_SAMPLE")
+
+
+def _chosen(rule: str) -> list[Case]:
+    cases = [case for case in CASES if case.rule == rule]
+    if SAMPLE is not None:
+        return cases[: int(SAMPLE) or None]
+    firing = [case for case in cases if case.expect][:1]
+    quiet = [case for case in cases if not case.expect][:1]
+    return firing + quiet
 
 
 @pytest.mark.parametrize("rule", RULE_FILES)
 def test_fixture_cases_give_identical_findings(rule: str) -> None:
-    cases = [case for case in CASES if case.rule == rule][: SAMPLE or None]
+    cases = _chosen(rule)
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         failures = [f for f in pool.map(_run_case, cases) if f]
     assert not failures, "\n\n".join(failures)
