@@ -142,6 +142,15 @@ def _check_options(func: Any) -> Any:
             "--mapping", type=click.Path(dir_okay=False), help="Mapping file for --from (default: the source's own)."
         ),
         click.option(
+            "--engine",
+            "backend",
+            type=click.Choice(["duckdb", "spark"]),
+            default="duckdb",
+            show_default=True,
+            help="Where the rules run: embedded DuckDB, or Spark SQL (pip install 'salesmirror[spark]'; "
+            "SPARK_MASTER or SPARK_REMOTE for a cluster).",
+        ),
+        click.option(
             "--memory-limit",
             metavar="SIZE",
             callback=_memory_limit,
@@ -256,6 +265,7 @@ def check(
     redact: bool,
     sources: Sequence[str],
     mapping: str | None,
+    backend: str,
     formats: Sequence[str],
     output: str | None,
     output_sarif: str | None,
@@ -305,6 +315,7 @@ def check(
             sources=sources,
             mapping=mapping,
             progress=watching,
+            backend=backend,
         )
     for warning in report.warnings:
         _say(f"warning: {warning}")
@@ -427,6 +438,7 @@ def baseline_create(
     redact: bool,
     sources: Sequence[str],
     mapping: str | None,
+    backend: str,
     output: str,
 ) -> None:
     """Check EVENTS and record the fingerprints of their findings (all but the suppressed) in a baseline file."""
@@ -451,6 +463,7 @@ def baseline_create(
         today=today.date() if today else None,
         sources=sources,
         mapping=mapping,
+        backend=backend,
     )
     for warning in report.warnings:
         _say(f"warning: {warning}")
