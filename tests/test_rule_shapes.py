@@ -42,7 +42,9 @@ CASES = [
     (  # one measure per derived value
         "logic:\n  kind: match\n  where: {type: message_relayed}\n"
         "  derive:\n    n: {word_count: attrs.text, length: attrs.text}\n",
-        ["9:8: a derived value needs exactly one of similarity, added_words, lexicon, specificity, length, word_count, prior, on_team"],
+        [
+            "9:8: a derived value needs exactly one of similarity, added_words, lexicon, specificity, length, word_count, prior, on_team"
+        ],
     ),
     (  # words only with lexicon
         "logic:\n  kind: match\n  where: {type: message_sent}\n  derive:\n    n: {word_count: attrs.text, words: [a]}\n",
