@@ -18,7 +18,7 @@ calendar quarter (``per quarter``), so the effect of each is visible.
     python bench/market_shock.py --seeds 1 2 3 4 5 --managers 30
     python bench/market_shock.py --seeds 1 2 3 4 5 --managers 30 --markdown docs/ACCURACY.md
 
-``--markdown`` writes the section "Scenario: an org-wide market shock" into the
+``--markdown`` writes the section "Market shock over five seeds, and a calm quarter before it" into the
 file, replacing that section if the file has one (``bench/accuracy.py``
 rewrites the rest of the page; run this after it).
 """
@@ -51,7 +51,7 @@ sys.modules["accuracy"] = accuracy
 _spec.loader.exec_module(accuracy)
 
 EXCUSE = "excuse-maker/external-blame"
-HEADING = "## Scenario: an org-wide market shock"
+HEADING = "## Market shock over five seeds, and a calm quarter before it"
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,31 @@ def _excuse_row(result: Any) -> tuple[int, int, int, str]:
     return c["tp"], c["fp"], c["fn"], ", ".join(who) or "-"
 
 
+def _reading(results: dict[tuple[str, str], Any], seeds: int) -> list[str]:
+    """What the excuse-maker table says, in words, from its numbers."""
+    only, calm = SCENARIOS[0].name, SCENARIOS[1].name
+    a_tp, a_fp, _, _ = _excuse_row(results[(only, "absolute")])
+    s_tp, s_fp, _, _ = _excuse_row(results[(only, "shipped")])
+    c_tp, c_fp, _, c_who = _excuse_row(results[(calm, "shipped")])
+    q_tp, q_fp, _, _ = _excuse_row(results[(calm, "per quarter")])
+    lean = results[(only, "shipped")].counts.get("leaning-on-the-strong", {"tp": 0, "fn": 0})
+    return [
+        f"In a log that is all shock quarter, the fixed 80 % names {a_fp} managers who are not excuse makers; "
+        f"the shipped peer-relative rule names {s_fp}, and finds {s_tp} of the {seeds} excuse makers: when "
+        "everyone blames the market, the habit cannot be told from the quarter. With a calm quarter first, the "
+        f"shipped rule, which judges the whole period led, finds {c_tp} of {seeds} and names {c_fp} others "
+        f"({c_who}): mixing a calm and a shock quarter in one share, a manager who led only the shock quarter "
+        "(the new manager), or explained more misses in it, stands out against a median that is half calm. "
+        f"Judged per calendar quarter against the same peers, the calm quarter shows the habit: {q_tp} of {seeds} "
+        f"found, {q_fp} others named, and the shock quarter names no one.",
+        "",
+        "`leaning-on-the-strong` reads a strong seller as one at or over quota, and the simulated leaning "
+        "manager moves deals only to such sellers; when the shock takes every seller under quota there is no one "
+        f"to lean on and the check finds {lean['tp']} of {lean['tp'] + lean['fn']} (it finds all of them with a "
+        "calm quarter first).",
+    ]
+
+
 def section(results: dict[tuple[str, str], Any], seeds: list[int], managers: int) -> str:
     command = f"python bench/market_shock.py --seeds {' '.join(map(str, seeds))} --managers {managers} --markdown docs/ACCURACY.md"
     lines = [
@@ -158,6 +183,7 @@ def section(results: dict[tuple[str, str], Any], seeds: list[int], managers: int
             if len(who) > 160:
                 who = f"{fp} managers of {len({w.profile for w in results[(scenario.name, name)].false_positives})} profiles"
             lines.append(f"| {scenario.name} | {shown} | {tp} | {fn} | {fp} | {who} |")
+    lines += ["", *_reading(results, len(seeds))]
     lines += [
         "",
         "Every other trait and practice, with the shipped rules, in the same orgs:",
