@@ -79,3 +79,14 @@ def test_zones_dates_booleans_numbers() -> None:
         as_number("NaN")
     with pytest.raises(ValueError):
         as_instant("13/45/2026", UTC)
+
+
+def test_the_mapping_knows_the_vocabulary_s_causes_and_outcomes() -> None:
+    """The mapping's typed lists mirror the vocabulary's (pydantic needs them as Literals): they must not drift."""
+    from typing import get_args
+
+    from engine.importers.mapping import Cause, Outcome
+    from engine.vocab import CAUSE_CATEGORIES, EVENT_TYPES
+
+    assert get_args(Cause) == CAUSE_CATEGORIES
+    assert get_args(Outcome) == EVENT_TYPES["call_logged"]["outcome"].values
