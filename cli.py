@@ -170,6 +170,46 @@ def _check_options(func: Any) -> Any:
     return func
 
 
+def _run_check(
+    events: Sequence[str],
+    *,
+    rules_dirs: Sequence[str],
+    roster: str | None,
+    config: str | None,
+    sets: Sequence[str],
+    rejects: str | None,
+    suppressions: Sequence[str],
+    today: Any,
+    sources: Sequence[str],
+    mapping: str | None,
+    backend: str,
+    **more: Any,
+) -> Any:
+    """engine.check with the options every checking command shares; its warnings and rejects said on stderr."""
+    import engine
+
+    report = engine.check(
+        events,
+        rules=list(rules_dirs) or None,
+        roster=roster,
+        config=config,
+        sets=sets,
+        rejects=rejects,
+        stdin=sys.stdin.buffer if "-" in events else None,
+        suppressions=list(suppressions) or None,
+        today=today.date() if today else None,
+        sources=sources,
+        mapping=mapping,
+        backend=backend,
+        **more,
+    )
+    for warning in report.warnings:
+        _say(f"warning: {warning}")
+    if report.rejected:
+        _say(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}")
+    return report
+
+
 def _need_events(events: Sequence[str], sources: Sequence[str]) -> None:
     if not events and not sources:
         raise click.UsageError("give EVENTS (files, or - for stdin) or --from SOURCE:PATH")
@@ -300,27 +340,22 @@ def check(
     )
     engine.refuse_outputs_over_inputs({"--write-baseline": write_baseline}, inputs)  # updating --baseline is fine
     with steps() as watching:  # a progress display on stderr, only on a terminal
-        report = engine.check(
+        report = _run_check(
             events,
-            rules=list(rules_dirs) or None,
+            rules_dirs=rules_dirs,
             roster=roster,
             config=config_path,
             sets=sets,
             rejects=rejects,
-            stdin=sys.stdin.buffer if "-" in events else None,
-            max_evidence=max_evidence,
-            suppressions=list(suppressions) or None,
-            baseline=baseline,
-            today=today.date() if today else None,
+            suppressions=suppressions,
+            today=today,
             sources=sources,
             mapping=mapping,
-            progress=watching,
             backend=backend,
+            max_evidence=max_evidence,
+            baseline=baseline,
+            progress=watching,
         )
-    for warning in report.warnings:
-        _say(f"warning: {warning}")
-    if report.rejected:
-        _say(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}")
     if redact:
         report = redact_report(report)
     colour = output is None and sys.stdout.isatty()
@@ -451,24 +486,19 @@ def baseline_create(
     config_path = _config_path(config, no_config)
     _refuse_clashes([(option, path) for option, path in [("-o", output), ("--rejects", rejects)] if path])
     engine.refuse_outputs_over_inputs({"-o": output}, [*events, roster, config_path, *suppressions])
-    report = engine.check(
+    report = _run_check(
         events,
-        rules=list(rules_dirs) or None,
+        rules_dirs=rules_dirs,
         roster=roster,
         config=config_path,
         sets=sets,
         rejects=rejects,
-        stdin=sys.stdin.buffer if "-" in events else None,
-        suppressions=list(suppressions) or None,
-        today=today.date() if today else None,
+        suppressions=suppressions,
+        today=today,
         sources=sources,
         mapping=mapping,
         backend=backend,
     )
-    for warning in report.warnings:
-        _say(f"warning: {warning}")
-    if report.rejected:
-        _say(f"salesmirror: {report.rejected} invalid line(s) written to {rejects}")
     if redact:
         report = redact_report(report)
     write_baseline(output, report.findings)

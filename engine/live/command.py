@@ -13,10 +13,11 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import click
 
+from engine import cliutil
 from engine.errors import SalesmirrorError, UsageError
 from engine.ingest import InputProblem
 from engine.ingest.rejects import reject_line
@@ -25,17 +26,8 @@ from engine.live.sources import DEFAULT_MAX_LINES, Batch, directory_batches, fil
 
 __all__ = ["watch_command"]
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _say(line: str) -> None:
-    with contextlib.suppress(ValueError, OSError):
-        click.echo(line, err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _say(message)
-    sys.exit(EXIT_ERROR)
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = cliutil.EXIT_CLEAN, cliutil.EXIT_FINDINGS, cliutil.EXIT_ERROR
+_say, _fail = cliutil.say, cliutil.fail
 
 
 def _duration(option: str, text: str, *, allow_zero: bool = False) -> timedelta:
@@ -154,6 +146,7 @@ def _batches(
     default=True,
     help="Use the durable-rules rulesets to skip match/sequence rules with nothing new.",
 )
+@cliutil.guard
 def watch_command(
     source: str,
     follow: bool,
@@ -186,12 +179,7 @@ def watch_command(
             source, follow, idle_exit, poll, rules_dirs, config, no_config, sets, roster, rejects, state_dir,
             webhook, allowed_lateness, every, fail_on, max_evidence, memory_limit, batch_lines, gate,
         )  # fmt: skip
-    except SalesmirrorError as exc:
-        *lines, last = exc.report_lines()
-        for line in lines:
-            _say(line)
-        _fail(last)
-    except OSError as exc:
+    except OSError as exc:  # (other library errors are the guard's: located lines, exit 2)
         _fail(f"salesmirror watch: {exc.filename or ''}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         _fail(
