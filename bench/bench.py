@@ -66,7 +66,7 @@ def phase_ingest(path: str) -> dict[str, float]:
 
     start = time.perf_counter()
     loaded = load_events([path])
-    return {"seconds": time.perf_counter() - start, "rows": loaded.table.num_rows}
+    return {"seconds": time.perf_counter() - start, "rows": loaded.num_rows}
 
 
 def phase_check(path: str) -> dict[str, float]:
@@ -83,7 +83,7 @@ def phase_check(path: str) -> dict[str, float]:
         "seconds": end - start,
         "ingest_seconds": after_load - start,
         "evaluate_seconds": end - after_load,
-        "rows": loaded.table.num_rows,
+        "rows": loaded.num_rows,
         "findings": len(report.findings),
         "rules": len(compiled),
     }
@@ -92,10 +92,11 @@ def phase_check(path: str) -> dict[str, float]:
 PHASES = {"floor": phase_floor, "ingest": phase_ingest, "check": phase_check}
 
 
-def run_phase(name: str, path: str) -> dict[str, float]:
+def run_phase(name: str, path: str, memory_limit: str | None = None) -> dict[str, float]:
     """Run one phase in a fresh interpreter and return its figures and peak RSS."""
+    limit = ["--memory-limit", memory_limit] if memory_limit else []
     out = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--file", path],
+        [sys.executable, __file__, "--phase", name, "--file", path, *limit],
         check=True,
         capture_output=True,
         text=True,
@@ -107,6 +108,11 @@ def run_phase(name: str, path: str) -> dict[str, float]:
 def make_log(target_events: int, seed: int, directory: str) -> str:
     from simulator import simulate, write_simulation
 
+    done = os.path.join(directory, f"bench-{target_events}-seed{seed}.path")
+    if os.path.exists(done):  # --keep: made by an earlier run
+        with open(done, encoding="utf-8") as made:
+            return made.read().strip()
+
     # about 1,700 events per manager-day at the default mix is not known in advance: probe small
     probe = simulate(managers=4, days=30, seed=seed)
     per_manager_day = max(1.0, len(probe.events) / (4 * 30))
@@ -115,13 +121,15 @@ def make_log(target_events: int, seed: int, directory: str) -> str:
     sim = simulate(managers=managers, days=days, seed=seed)
     path = os.path.join(directory, f"bench-{managers}m-{days}d.jsonl")
     write_simulation(sim, path)
+    with open(done, "w", encoding="utf-8") as made:
+        made.write(path)
     return path
 
 
-def measure(path: str, repeat: int) -> dict[str, dict[str, float]]:
+def measure(path: str, repeat: int, memory_limit: str | None = None) -> dict[str, dict[str, float]]:
     results = {}
     for name in ("floor", "ingest", "check"):
-        runs = [run_phase(name, path) for _ in range(max(1, repeat))]
+        runs = [run_phase(name, path, None if name == "floor" else memory_limit) for _ in range(max(1, repeat))]
         results[name] = min(runs, key=lambda r: r["seconds"])
     return results
 
@@ -155,6 +163,11 @@ def main() -> None:
     parser.add_argument("--parquet", action="store_true", help="Also measure each log as Parquet.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="Runs per phase; the fastest is kept.")
+    parser.add_argument(
+        "--memory-limit",
+        help="salesmirror's DuckDB memory limit (check --memory-limit), e.g. 600MB; the floor has none.",
+    )
+    parser.add_argument("--keep", metavar="DIR", help="Write the simulated logs here and reuse them next time.")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--make", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -164,11 +177,18 @@ def main() -> None:
         return
     if args.phase:
         sys.path.insert(0, ROOT)
+        if args.memory_limit:
+            from engine import limits
+
+            limits.LIMITS.memory = args.memory_limit
         figures = PHASES[args.phase](args.file)
         figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures))
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
+        if args.keep:
+            os.makedirs(tmp, exist_ok=True)
         # The log is made in a child too: Linux carries a parent's peak RSS into its children,
         # so a parent holding a million simulated events would inflate every phase's figure.
         paths = (
@@ -189,9 +209,12 @@ def main() -> None:
         )
         per_million: list[tuple[str, int, float]] = []
         for path in paths:
-            logs = [("JSONL", path)] + ([("Parquet", to_parquet(path))] if args.parquet else [])
+            parquet = path.removesuffix(".jsonl") + ".parquet"
+            if args.parquet and not (args.keep and os.path.exists(parquet)):
+                parquet = to_parquet(path)
+            logs = [("JSONL", path)] + ([("Parquet", parquet)] if args.parquet else [])
             for label, log in logs:
-                results = measure(log, args.repeat)
+                results = measure(log, args.repeat, args.memory_limit)
                 print("\n".join(report(label, log, results)) + "\n")
                 rows = int(results["floor"]["rows"])
                 per_million.append((label, rows, results["check"]["seconds"] / rows * 1e6))

@@ -96,7 +96,9 @@ def evaluate(
     ``infer_absence_days``: a rep with no events for this long is taken to be away (0: never).
     ``progress`` is told each rule's id once it has run (engine.progress draws it).
     """
-    runner = get_backend(backend)(loaded.table, infer_absence_days=infer_absence_days)
+    # the events where ingestion keeps them (a DuckDB store) when it made them; a hand-made result's table
+    events = loaded.store if loaded.store is not None else loaded.table
+    runner = get_backend(backend)(events, infer_absence_days=infer_absence_days)
     try:
         findings: list[Finding] = []
         not_assessed: list[NotAssessed] = []

@@ -29,17 +29,17 @@ from tests.test_ingest import _records
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "events.jsonl.gz"
 
 
-_JUDGE = SqlChunk.plain_rows
+_JUDGE = SqlChunk.judge
 
 
-def _nothing_plain(self: SqlChunk, lines: pa.Array, first_line: int) -> pa.Table:
+def _nothing_plain(self: SqlChunk, lines: pa.Array, first_line: int) -> str:
     return _JUDGE(self, lines.slice(0, 0), first_line)
 
 
 def both_ways(data: bytes) -> tuple[LoadResult, LoadResult]:
     with mock.patch.object(loader_module, "SQL_MIN_LINES", 1):
         judged = load_events(["-"], stdin=io.BytesIO(data))
-        with mock.patch.object(SqlChunk, "plain_rows", _nothing_plain):
+        with mock.patch.object(SqlChunk, "judge", _nothing_plain):
             exact = load_events(["-"], stdin=io.BytesIO(data))
     return judged, exact
 

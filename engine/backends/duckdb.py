@@ -19,6 +19,8 @@ import pyarrow as pa
 from engine import limits
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
+from engine.ingest.store import TABLE as STORE_TABLE
+from engine.ingest.store import EventStore
 from engine.lang.counter import FOUND
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
@@ -40,8 +42,26 @@ class DuckDBBackend:
     dialect = "duckdb"
 
     def __init__(
-        self, events: pa.Table, *, threads: int | None = None, infer_absence_days: float = INFER_ABSENCE_DAYS
+        self,
+        events: pa.Table | EventStore,
+        *,
+        threads: int | None = None,
+        infer_absence_days: float = INFER_ABSENCE_DAYS,
     ) -> None:
+        self._notes: list[str] = []  # where rules run so far used a cut-off, in words
+        if isinstance(events, EventStore):
+            # The load's own database, through a connection of our own (its temporary tables are
+            # ours, dropped on close): the events are read where ingestion put them, never copied out.
+            self.con = events.cursor()
+            if threads:
+                self.con.execute(f"SET threads = {int(threads)}")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT * FROM main.{STORE_TABLE}")
+            try:
+                with limits.memory_guard("resolving the roster"):
+                    self._setup(infer_absence_days)
+            finally:
+                self.con.execute(f"DROP VIEW IF EXISTS {RAW}")
+            return
         self.con = duckdb.connect(database=":memory:")
         limits.apply(self.con)
         if threads:
@@ -49,7 +69,6 @@ class DuckDBBackend:
         # The Arrow table is scanned in place (no copy) while the roster is resolved;
         # sm_ev then holds every event, with file, line and source, for the rules.
         self.con.register(RAW, events)
-        self._notes: list[str] = []  # where rules run so far used a cut-off, in words
         try:
             with limits.memory_guard("resolving the roster"):
                 self._setup(infer_absence_days)

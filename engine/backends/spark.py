@@ -42,6 +42,7 @@ from sqlglot import exp
 from engine.backends.base import Origin, RuleResult
 from engine.errors import EngineError, Problem
 from engine.ingest import EVENT_SCHEMA
+from engine.ingest.store import EventStore
 from engine.lang.counter import FOUND
 from engine.lang.derive import plan_notes
 from engine.lang.plan import CompiledRule
@@ -231,7 +232,7 @@ class SparkBackend:
 
     def __init__(
         self,
-        events: pa.Table,
+        events: pa.Table | EventStore,
         *,
         infer_absence_days: float = INFER_ABSENCE_DAYS,
         conf: dict[str, str] | None = None,
@@ -322,13 +323,15 @@ class SparkBackend:
                 ) from exc
             raise _problem(f"Spark failed while {doing}: {_first_line(exc)}") from exc
 
-    def _events_frame(self, events: pa.Table) -> Any:
+    def _events_frame(self, events: pa.Table | EventStore) -> Any:
         """The events as a Spark DataFrame with EVENT_SCHEMA's columns and types.
 
         Locally the table goes through a Parquet file (typed, no per-row Python,
         any size); a cluster or a Connect server cannot read this machine's
         files, so there the rows are sent from the driver.
         """
+        if isinstance(events, EventStore):  # the load's DuckDB store: its events as Arrow (typed as Spark reads them)
+            events = events.arrow()
         events = events.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
         master = "" if self.connect else str(self.spark.sparkContext.master)
         if master.startswith("local"):

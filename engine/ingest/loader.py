@@ -8,7 +8,8 @@ hot path (millions of lines): blocks of them go to DuckDB first
 certainly plain; the rest take the per-line loop, which parses and accepts a
 plain valid line with a handful of dict operations and only falls back to the
 general path when something looks off. Rows are kept as tuples and moved to
-Arrow in chunks; which ids repeat is counted on the finished table.
+the load's DuckDB table (``engine.ingest.store``) in chunks, so the events
+never pile up in Python memory; which ids repeat is counted there at the end.
 
 Nothing about one input stops the others: an input that cannot be used at
 all (missing, unreadable, a bad CSV header) becomes ``input_errors``, and
@@ -46,6 +47,7 @@ from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
 from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines, replayable_stdin
 from engine.ingest.sqlfast import SqlChunk
+from engine.ingest.store import EventStore
 from engine.ingest.typenotes import custom_type_warnings
 
 __all__ = ["write_rejects"]  # the entry points are in engine.ingest.load
@@ -53,7 +55,7 @@ __all__ = ["write_rejects"]  # the entry points are in engine.ingest.load
 _ROW_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.name not in ("seq", "file", "line"))
 _ROWS_SCHEMA = pa.schema([pa.field(name, EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS])
 _CHUNK = 65_536  # rows converted to Arrow at a time
-_BLOCK_LINES = 131_072  # JSON lines judged by DuckDB at a time (engine.ingest.sqlfast)
+_BLOCK_LINES = 245_760  # JSON lines judged by DuckDB at a time: two row groups, one per core (engine.ingest.sqlfast)
 SQL_MIN_LINES = 4_096  # fewer lines in a block: the per-line path alone (tests lower it to 1)
 
 
@@ -91,12 +93,11 @@ class _Loader:
     def __init__(self, keep: ExitStack) -> None:
         self.keep = keep  # lives as long as the load (stdin copies)
         self.inputs: list[_Input] = []
-        self.rows: list[EventRow] = []  # rows not yet converted to Arrow (at most _CHUNK)
-        self.batches: list[pa.RecordBatch] = []  # converted rows, so Python tuples do not pile up
-        self.origins: list[int] = []  # input number and line of each row not yet converted
+        self.rows: list[EventRow] = []  # rows not yet moved to the store (at most _CHUNK)
+        self.origins: list[int] = []  # input number and line of each row not yet moved
         self.lines: list[int] = []
-        self.origin_arrays: list[pa.Array] = []  # ... and of the converted rows, batch by batch
-        self.line_arrays: list[pa.Array] = []
+        self.store = EventStore()  # the accepted rows: Arrow while few, then DuckDB (engine.ingest.store)
+        self.numbered = 0  # running numbers handed out to rows (they order a record's events)
         self.judge: SqlChunk | None = None  # DuckDB, for chunks of JSON lines (engine.ingest.sqlfast)
         self.problems: list[InputProblem] = []
         self.places: list[tuple[int, int]] = []  # input number and line of each problem
@@ -155,14 +156,15 @@ class _Loader:
             self._flush()
 
     def _flush(self) -> None:
-        """Convert pending rows to an Arrow batch (column-wise) and drop the tuples."""
+        """Move pending rows to the store (column-wise, through Arrow) and drop the tuples."""
         if not self.rows:
             return
         cols = list(zip(*self.rows))
         arrays = [pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(_ROW_FIELDS, cols)]
-        self.batches.append(pa.RecordBatch.from_arrays(arrays, names=list(_ROW_FIELDS)))
-        self.origin_arrays.append(pa.array(self.origins, pa.int32()))
-        self.line_arrays.append(pa.array(self.lines, pa.int64()))
+        batch = pa.RecordBatch.from_arrays(arrays, names=list(_ROW_FIELDS))
+        origins, lines = pa.array(self.origins, pa.int32()), pa.array(self.lines, pa.int64())
+        self.store.append(batch, origins, lines, self.numbered)
+        self.numbered += len(self.rows)
         # in place: the JSONL loop holds references to these lists
         self.rows.clear()
         self.origins.clear()
@@ -222,38 +224,37 @@ class _Loader:
             first += len(block)
 
     def _chunk(self, origin: int, block: list[bytes], first: int) -> None:
-        if self.judge is None:
-            self.judge = SqlChunk()
-            self.keep.callback(self.judge.close)
-        self._flush()
-        start = len(self.batches)  # batches, origin and line arrays go in step
         try:
             text = pa.array(block, pa.binary()).cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # some line is not UTF-8: each line says so itself
             self.python_lines(origin, enumerate(block, first))
             return
-        plain = self.judge.plain_rows(text, first)
+        con = self.store.connection()
+        if self.judge is None or (con is not None and self.judge.con is not con):
+            if self.judge is not None:
+                self.judge.close()
+            # on the store's connection once the rows are in DuckDB: the plain rows never leave it
+            self.judge = SqlChunk(con)
+            self.keep.callback(self.judge.close)
+        plain = self.judge.judge(text, first)
         taken = np.zeros(len(block), dtype=bool)
-        plain_lines = plain.column("line").to_numpy()
+        plain_lines = self.judge.lines(plain)
         taken[plain_lines - first] = True
+        if con is not None:
+            count = self.store.insert_from(plain, origin, self.numbered, first)
+        else:  # the rows are still few, in Arrow: the plain ones join them there
+            rows = self.judge.rows(plain)
+            count = rows.num_rows
+            if count:
+                origins = pa.array(np.full(count, origin, dtype=np.int32))
+                self.store.append(rows, origins, rows.column("line").combine_chunks(), self.numbered)
+        # a plain row's running number is its place in the block (only their order within a record matters)
+        self.numbered += len(block)
+        self.judge.drop(plain)
+        self.read += count
+        self.accepted += count
         rest = np.flatnonzero(~taken)
         self.python_lines(origin, ((first + int(i), block[i]) for i in rest))
-        self._flush()
-        if plain.num_rows:
-            self.batches.append(_one_batch(plain.select(list(_ROW_FIELDS)).cast(_ROWS_SCHEMA)))
-            self.origin_arrays.append(pa.array(np.full(plain.num_rows, origin, dtype=np.int32)))
-            self.line_arrays.append(plain.column("line").combine_chunks())
-            self.read += plain.num_rows
-            self.accepted += plain.num_rows
-        if len(self.batches) - start > 1:  # rows from both paths: into line order
-            merged = pa.Table.from_batches(self.batches[start:], schema=_ROWS_SCHEMA)
-            origins = pa.concat_arrays(self.origin_arrays[start:])
-            numbers = pa.concat_arrays(self.line_arrays[start:])
-            order = pc.sort_indices(numbers)
-            del self.batches[start:], self.origin_arrays[start:], self.line_arrays[start:]
-            self.batches.append(_one_batch(merged.take(order)))
-            self.origin_arrays.append(origins.take(order))
-            self.line_arrays.append(numbers.take(order))
 
     def python_lines(self, origin: int, lines: Iterable[tuple[int, bytes]]) -> None:
         """The exact per-line path: gives the verdicts ``take`` would give on the reader's entries.
@@ -341,16 +342,6 @@ class _Loader:
 
     # ------------------------------------------------------------ result
 
-    def _events(self) -> pa.Table:
-        """The kept rows as a table of the event columns (no seq, file, line)."""
-        self._flush()
-        if self.batches:
-            return pa.Table.from_batches(self.batches, schema=_ROWS_SCHEMA)
-        return pa.table(
-            [pa.array([], EVENT_SCHEMA.field(name).type) for name in _ROW_FIELDS],
-            names=list(_ROW_FIELDS),
-        )
-
     def _place(self, key: int) -> str:
         origin, line = split_key(key)
         return f"{self.inputs[origin].shown}:{line}"
@@ -400,47 +391,40 @@ class _Loader:
                 note = f"duplicate id {event_id!r} (also at {self._places(keys_of)})"
                 self.problems[index] = replace(problem, message=f"{problem.message}; {note}")
 
-    def table(self) -> pa.Table:
-        """The kept rows as one table, ids settled: the Arrow batches plus seq, file and line."""
-        events = self._events()
-        origins = pa.concat_arrays(self.origin_arrays) if self.origin_arrays else pa.array([], pa.int32())
-        lines = pa.concat_arrays(self.line_arrays) if self.line_arrays else pa.array([], pa.int64())
-        keys = record_keys(origins, lines)
-        self._note_shared_ids(events, keys)
-        counts = pc.value_counts(events.column("id").combine_chunks()) if events.num_rows else None
-        repeated = (
-            set(counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist()) if counts else set()
-        )
-        settled = resolve(events, keys, repeated)
-        if settled.refused:
-            self._refuse_clashes(settled.refused)
-        if settled.merged:
-            noun = "event" if settled.merged == 1 else "events"
-            self.warnings.add(f"{settled.merged} repeated {noun} (same id, same content) kept once")
-        if settled.keep is not None:
-            events, origins, lines = (
-                events.filter(settled.keep),
-                origins.filter(settled.keep),
-                lines.filter(settled.keep),
-            )
-        names = pa.array([current.shown for current in self.inputs], pa.string())
-        arrays = [
-            pa.array(range(events.num_rows), pa.int64()),
-            *events.columns,
-            names.take(origins),
-            lines,
-        ]
-        return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+    def settle(self) -> EventStore:
+        """The store's rows settled: repeated ids decided, then numbered and named (``sm_events``)."""
+        self._flush()
+        store = self.store
+        if self.refused_ids:
+            wanted = sorted({event_id for _, event_id in self.refused_ids})
+            held, origins, lines, _ = store.rows_with_ids(wanted)
+            self._note_shared_ids(held, record_keys(origins, lines))
+        repeated = store.repeated_ids()
+        if repeated:
+            # only the rows of repeated ids leave DuckDB (usually none, at most the repeats)
+            rows, origins, lines, numbers = store.rows_with_ids(repeated)
+            settled = resolve(rows, record_keys(origins, lines), set(repeated))
+            if settled.refused:
+                self._refuse_clashes(settled.refused)
+            if settled.merged:
+                noun = "event" if settled.merged == 1 else "events"
+                self.warnings.add(f"{settled.merged} repeated {noun} (same id, same content) kept once")
+            if settled.keep is not None:
+                dropped = numbers.filter(pc.invert(settled.keep)).to_pylist()
+                store.drop([split_key(key) for key in sorted(settled.refused)], dropped)
+        store.finish([current.shown for current in self.inputs])
+        return store
 
     def result(self) -> LoadResult:
-        table = self.table()
-        warnings = set(self.warnings) | custom_type_warnings(table)
+        store = self.settle()
+        warnings = set(self.warnings) | custom_type_warnings(store.type_counts())
         order = sorted(range(len(self.problems)), key=self.places.__getitem__)
         return LoadResult(
-            table=table,
+            None if store.in_duckdb else store.arrow(),
             problems=[self.problems[index] for index in order],
             read=self.read,
             evaluated=self.accepted,
             warnings=sorted(warnings),
             input_errors=sorted(self.input_errors),
+            store=store if store.in_duckdb else None,
         )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from engine.errors import InputError, Problem  # raised by ingestion; part of its interface
+
+if TYPE_CHECKING:
+    from engine.ingest.store import EventStore
 
 __all__ = ["EVENT_SCHEMA", "InputError", "InputProblem", "LoadResult", "empty_table"]
 
@@ -58,9 +62,13 @@ class InputProblem:
         return self.raw.encode("utf-8", "surrogatepass")
 
 
-@dataclass
 class LoadResult:
-    """Valid events as an arrow table plus an account of everything refused.
+    """Valid events plus an account of everything refused.
+
+    The events live in a DuckDB table (``store``, see ``engine.ingest.store``)
+    when ingestion made them, so a large log never has to sit in Python
+    memory; ``table`` is them as an Arrow table, made on first use. A result
+    built by hand (a period's slice, a live tick) gives ``table`` directly.
 
     ``input_errors`` holds the problems of inputs that could not be used as a
     whole (missing, unreadable, a bad CSV header), located: ``path:0`` for a
@@ -68,12 +76,48 @@ class LoadResult:
     makes the load unusable: the table then holds only what could be read.
     """
 
-    table: pa.Table
-    problems: list[InputProblem] = field(default_factory=list)
-    read: int = 0  # data records read (non-blank lines / CSV rows, roster rows included)
-    evaluated: int = 0  # records accepted; read == evaluated + len(problems)
-    warnings: list[str] = field(default_factory=list)
-    input_errors: list[Problem] = field(default_factory=list)
+    def __init__(
+        self,
+        table: pa.Table | None = None,
+        problems: list[InputProblem] | None = None,
+        read: int = 0,  # data records read (non-blank lines / CSV rows, roster rows included)
+        evaluated: int = 0,  # records accepted; read == evaluated + len(problems)
+        warnings: list[str] | None = None,
+        input_errors: list[Problem] | None = None,
+        *,
+        store: EventStore | None = None,
+    ) -> None:
+        if table is None and store is None:
+            table = empty_table()
+        self._table = table
+        self.store = store
+        self.problems = problems if problems is not None else []
+        self.read = read
+        self.evaluated = evaluated
+        self.warnings = warnings if warnings is not None else []
+        self.input_errors = input_errors if input_errors is not None else []
+
+    @property
+    def table(self) -> pa.Table:
+        """The events as an Arrow table of EVENT_SCHEMA, in input order."""
+        if self._table is None:
+            assert self.store is not None
+            self._table = self.store.arrow()
+        return self._table
+
+    @property
+    def num_rows(self) -> int:
+        """How many events (without making the Arrow table)."""
+        if self._table is not None:
+            return int(self._table.num_rows)
+        assert self.store is not None
+        return self.store.num_rows
+
+    def with_table(self, table: pa.Table) -> LoadResult:
+        """The same account with other events (held as Arrow)."""
+        return LoadResult(
+            table, list(self.problems), self.read, self.evaluated, list(self.warnings), list(self.input_errors)
+        )
 
     def raise_input_errors(self) -> None:
         """Raise one InputError carrying every whole-input problem, if there is any."""

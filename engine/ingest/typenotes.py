@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -12,11 +13,18 @@ from engine.vocab import EVENT_TYPES
 _CUSTOM_WARNINGS = 20  # custom types warned about one by one; the rest in one line
 
 
-def custom_type_warnings(table: pa.Table) -> set[str]:
-    """One warning per custom event type (the most frequent ones; the rest summed up)."""
-    counted = pc.value_counts(table.column("type")).to_pylist() if table.num_rows else []
+def custom_type_warnings(events: pa.Table | Iterable[tuple[str, int]]) -> set[str]:
+    """One warning per custom event type (the most frequent ones; the rest summed up).
+
+    ``events``: a table with a ``type`` column, or (type, count) pairs.
+    """
+    if isinstance(events, pa.Table):
+        counted = pc.value_counts(events.column("type")).to_pylist() if events.num_rows else []
+        pairs = [(item["values"], item["counts"]) for item in counted]
+    else:
+        pairs = list(events)
     custom = sorted(
-        ((item["counts"], item["values"]) for item in counted if item["values"] not in EVENT_TYPES),
+        ((count, event_type) for event_type, count in pairs if event_type not in EVENT_TYPES),
         key=lambda pair: (-pair[0], pair[1]),
     )
     warnings = set()

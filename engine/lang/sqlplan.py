@@ -10,6 +10,7 @@ translates to Spark SQL as well.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sqlglot
@@ -98,7 +99,7 @@ def parse(sql: str, holes: dict[str, exp.Expr] | None = None) -> exp.Expr:
     query, which becomes an aliased subquery.
     """
     holes = holes or {}
-    tree = sqlglot.parse_one(_TABLE_HOLE.sub(r"sm_hole_\1 AS \2", sql), read="duckdb")
+    tree = _skeleton(sql).copy()  # the cached tree is never changed: each plan fills its own copy
 
     def fill(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name in holes:
@@ -108,7 +109,13 @@ def parse(sql: str, holes: dict[str, exp.Expr] | None = None) -> exp.Expr:
             return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(node.alias)))
         return node
 
-    return tree.transform(fill)
+    return tree.transform(fill, copy=False)
+
+
+@functools.lru_cache(maxsize=2048)
+def _skeleton(sql: str) -> exp.Expr:
+    """A skeleton parsed once: rules share most of them, and sqlglot's parser is the slow part of compiling."""
+    return sqlglot.parse_one(_TABLE_HOLE.sub(r"sm_hole_\1 AS \2", sql), read="duckdb")
 
 
 def interval(seconds: float) -> exp.Expr:
