@@ -103,3 +103,106 @@ def test_unknown_columns_and_stdin_are_refused_as_a_whole(tmp_path: Path) -> Non
     with pytest.raises(InputError) as caught:
         load_events([str(not_parquet)])
     assert "not a readable Parquet file" in caught.value.problems[0].message
+
+
+# ------------------------------------------------------------------ DuckDB's judgement of whole columns
+
+_HOSTILE_CELLS: list[dict[str, Any]] = [
+    {"id": 'quo"te'},
+    {"id": "back\\slash"},
+    {"id": "ctl\x01"},
+    {"id": "tab\there"},
+    {"id": " lead"},
+    {"id": ""},
+    {"id": "Zoë"},
+    {"actor": "r\u00e9"},
+    {"ts": "2026-02-30T10:00:00Z"},
+    {"ts": "2026-01-05T10:00:00+02:00"},
+    {"ts": "2026-01-05"},
+    {"ts": "2026-01-05T10:00:00.1234567Z"},
+    {"ts": ""},
+    {"actor_role": "boss"},
+    {"type": "team_member_added"},
+    {"type": "call_logged", "attrs": {"duration_s": "long"}},
+    {"type": "call_logged", "attrs": {"outcome": "maybe"}},
+    {"attrs": {"b": 1, "a": 2}},
+    {"attrs": {"v": 1e5, "w": 0.00001}},
+    {"attrs": {"v": 12345678901234567890}},
+    {"attrs": {"n": {"deep": 1}}},
+    {"attrs": {"t": 'a "quoted" {x}'}},
+    {"attrs": {"list": [1, "two", None]}},
+    {"attrs": {"ünï": "cödé"}},
+    {"attrs": {}},
+    {"source": {"system": "salesforce", "record_id": "006A"}},
+    {"source": {"z": 1, "a": 2}},
+]
+_BAD_TEXT = ["{not json", "[1, 2]", "null", "", '{"a": 1, "a": 2}', '  {"a": 1}', '{"a":1}']
+
+
+def _hostile_table(count: int) -> pa.Table:
+    """``count`` rows cycling through plain rows, hostile cells and bad JSON text in attrs and source."""
+    records = []
+    for index in range(count):
+        record: dict[str, Any] = {"id": f"e{index}", "ts": "2026-01-05T10:00:00Z", "type": "email_sent"}
+        record["actor"] = "r1"
+        if index % 3 == 1:
+            record.update(_HOSTILE_CELLS[(index // 3) % len(_HOSTILE_CELLS)])
+        records.append(record)
+    data: dict[str, list[Any]] = {name: [] for name in TEXT_COLUMNS}
+    for index, record in enumerate(records):
+        for name in TEXT_COLUMNS:
+            value = record.get(name)
+            if name in ("attrs", "source") and value is not None:
+                value = json.dumps(value, ensure_ascii=index % 2 == 0)
+            if name == "attrs" and index % 7 == 5:
+                value = _BAD_TEXT[index % len(_BAD_TEXT)]
+            data[name].append(value)
+    return pa.table({name: pa.array(values, pa.string()) for name, values in data.items()})
+
+
+def _both_ways(path: Path) -> tuple[Any, Any]:
+    from unittest import mock
+
+    from engine.ingest import loader as loader_module
+    from engine.ingest.sqlfast import SqlChunk
+
+    judge = SqlChunk.judge_columns
+
+    def nothing(self: SqlChunk, batch: pa.RecordBatch, first_line: int) -> str:
+        return judge(self, batch.slice(0, 0), first_line)
+
+    with mock.patch.object(loader_module, "SQL_MIN_LINES", 1):
+        judged = load_events([str(path)], raise_input_errors=False)
+        with mock.patch.object(SqlChunk, "judge_columns", nothing):
+            exact = load_events([str(path)], raise_input_errors=False)
+    return judged, exact
+
+
+@pytest.mark.parametrize("drop", [(), ("manager", "rep", "deal", "source"), ("actor_role", "attrs")])
+def test_duckdb_judges_columns_exactly_as_the_row_path(tmp_path: Path, drop: tuple[str, ...]) -> None:
+    table = _hostile_table(400)
+    table = table.drop_columns(list(drop)) if drop else table
+    path = tmp_path / "hostile.parquet"
+    pq.write_table(table, path, row_group_size=150)
+    judged, exact = _both_ways(path)
+    assert judged.table.equals(exact.table)
+    assert judged.problems == exact.problems
+    assert (judged.read, judged.evaluated, judged.warnings) == (exact.read, exact.evaluated, exact.warnings)
+    assert 0 < len(exact.problems) < exact.read and exact.table.num_rows > 250
+
+
+def test_the_demo_log_as_parquet_is_mostly_judged_by_duckdb(tmp_path: Path) -> None:
+    from engine.ingest.sqlfast import SqlChunk
+
+    with gzip.open(DEMO, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    path = as_parquet(records, tmp_path / "demo.parquet")
+    batch = pq.read_table(path).to_batches()[0]
+    judge = SqlChunk()
+    try:
+        table = judge.judge_columns(batch, 1)
+        assert len(judge.lines(table)) > 0.9 * batch.num_rows
+    finally:
+        judge.close()
+    judged, exact = _both_ways(path)
+    assert judged.table.equals(exact.table)

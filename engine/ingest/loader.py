@@ -40,13 +40,13 @@ from engine.events import EventRow, utf8_ok, validate_event
 from engine.ingest.dedupe import Clash, record_keys, resolve, split_key
 from engine.ingest.fast import fast_row
 from engine.ingest.jsontext import duplicate_key_problem
-from engine.ingest.readers import Entry, ObjectLines, Reader, Source, detect_reader, raw_text
+from engine.ingest.readers import ColumnBatches, Entry, ObjectLines, Reader, Source, detect_reader, raw_text
 from engine.ingest.readers.base import raw_bytes
 from engine.ingest.readers.jsonl import decode
 from engine.ingest.rejects import write_rejects
 from engine.ingest.results import EVENT_SCHEMA, InputProblem, LoadResult
 from engine.ingest.sources import READ_ERRORS, cannot_read, display_name, open_lines, replayable_stdin
-from engine.ingest.sqlfast import SqlChunk
+from engine.ingest.sqlfast import SqlChunk, columns_judgeable
 from engine.ingest.store import EventStore
 from engine.ingest.typenotes import custom_type_warnings
 
@@ -193,6 +193,8 @@ class _Loader:
                 try:
                     if isinstance(chosen, ObjectLines):
                         self.object_lines(origin, chosen.object_lines(source))
+                    elif isinstance(chosen, ColumnBatches):
+                        self.column_batches(origin, chosen, source)
                     else:
                         self.take(origin, chosen.entries(source))
                 except READ_ERRORS as exc:
@@ -223,21 +225,47 @@ class _Loader:
                 self._chunk(origin, block, first)
             first += len(block)
 
+    def column_batches(self, origin: int, reader: ColumnBatches, source: Source) -> None:
+        """Typed columns (Parquet): batches of plain text columns judged by DuckDB, the rest row by row."""
+        first = 1
+        shown = self.inputs[origin].shown
+        for batch in reader.column_batches(source):
+            rows = batch.num_rows
+            if rows >= SQL_MIN_LINES and columns_judgeable(batch.schema):
+                judge = self._judge()
+                plain = judge.judge_columns(batch, first)
+                taken = self._take_plain(origin, plain, rows, first)
+                self.take(origin, reader.row_entries(shown, batch, first, np.flatnonzero(~taken).tolist()))
+            else:
+                self.take(origin, reader.row_entries(shown, batch, first, range(rows)))
+            first += rows
+
+    def _judge(self) -> SqlChunk:
+        """The DuckDB judge: on the store's connection once the rows are there (the plain rows never leave it)."""
+        con = self.store.connection()
+        if self.judge is None or (con is not None and self.judge.con is not con):
+            if self.judge is not None:
+                self.judge.close()
+            self.judge = SqlChunk(con)
+            self.keep.callback(self.judge.close)
+        return self.judge
+
     def _chunk(self, origin: int, block: list[bytes], first: int) -> None:
         try:
             text = pa.array(block, pa.binary()).cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # some line is not UTF-8: each line says so itself
             self.python_lines(origin, enumerate(block, first))
             return
+        plain = self._judge().judge(text, first)
+        taken = self._take_plain(origin, plain, len(block), first)
+        rest = np.flatnonzero(~taken)
+        self.python_lines(origin, ((first + int(i), block[i]) for i in rest))
+
+    def _take_plain(self, origin: int, plain: str, size: int, first: int) -> np.ndarray:
+        """Keep a judged table's rows (of a block of ``size`` records from line ``first``): which were taken."""
+        assert self.judge is not None
         con = self.store.connection()
-        if self.judge is None or (con is not None and self.judge.con is not con):
-            if self.judge is not None:
-                self.judge.close()
-            # on the store's connection once the rows are in DuckDB: the plain rows never leave it
-            self.judge = SqlChunk(con)
-            self.keep.callback(self.judge.close)
-        plain = self.judge.judge(text, first)
-        taken = np.zeros(len(block), dtype=bool)
+        taken = np.zeros(size, dtype=bool)
         plain_lines = self.judge.lines(plain)
         taken[plain_lines - first] = True
         if con is not None:
@@ -249,12 +277,11 @@ class _Loader:
                 origins = pa.array(np.full(count, origin, dtype=np.int32))
                 self.store.append(rows, origins, rows.column("line").combine_chunks(), self.numbered)
         # a plain row's running number is its place in the block (only their order within a record matters)
-        self.numbered += len(block)
+        self.numbered += size
         self.judge.drop(plain)
         self.read += count
         self.accepted += count
-        rest = np.flatnonzero(~taken)
-        self.python_lines(origin, ((first + int(i), block[i]) for i in rest))
+        return taken
 
     def python_lines(self, origin: int, lines: Iterable[tuple[int, bytes]]) -> None:
         """The exact per-line path: gives the verdicts ``take`` would give on the reader's entries.

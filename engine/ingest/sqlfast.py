@@ -41,7 +41,7 @@ from engine import limits
 from engine.events import EVENT_FIELDS
 from engine.vocab import EVENT_TYPES, REQUIRED_FIELDS, ROLES, Attr
 
-__all__ = ["SqlChunk", "plain_rows"]
+__all__ = ["SqlChunk", "column_fields_sql", "columns_judgeable", "plain_rows"]
 
 _DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TS = f"^{_DAY}(T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\\.[0-9]+)?Z)?$"
@@ -159,6 +159,49 @@ WHERE n_keys = {_PRESENT} AND left({_value("id")}, 1) = '"' AND left({_value("ts
 """
 
 
+# Columns (Parquet): each envelope value is already a string, not JSON text. A value is taken as
+# it stands only when the JSON line standing for it would have no escape (no quote, backslash or
+# control character); attrs and source are JSON text, minified as a line's objects are.
+_NEEDS_ESCAPE = '["\\\\\\x00-\\x1f]'
+_OBJECT_ESCAPE = "[\\\\\\x00-\\x1f]"  # in JSON text: a backslash or a control character
+_TEXT_COLUMNS = ("id", "ts", "type", "actor", "actor_role", "manager", "rep", "deal")
+
+
+def column_fields_sql(present: set[str]) -> str:
+    """SQL over ``sm_cols`` (``line`` and the columns ``present``): rows shaped as ``sm_fields``."""
+
+    def column(name: str) -> str:
+        return name if name in present else "CAST(NULL AS VARCHAR)"
+
+    def json_object(name: str) -> str:
+        value = column(name)
+        return f"CASE WHEN left({value}, 1) = '{{' AND json_valid({value}) THEN json({value}) END"
+
+    values = ", ".join(column(name) for name in _TEXT_COLUMNS)
+    objects = ", ".join(column(name) for name in ("attrs", "source"))
+    return f"""
+SELECT line, {column("id")} AS id, {column("ts")} AS ts_text, {column("type")} AS type, {column("actor")} AS actor,
+  {column("actor_role")} AS actor_role, {column("manager")} AS manager, {column("rep")} AS rep,
+  {column("deal")} AS deal, {json_object("attrs")} AS a, {json_object("source")} AS s,
+  json_structure(a)::VARCHAR AS a_shape, json_keys(a) AS a_keys,
+  json_structure(s)::VARCHAR AS s_shape, json_keys(s) AS s_keys
+FROM sm_cols
+WHERE NOT regexp_matches(concat_ws('', {values}), {_quote(_NEEDS_ESCAPE)})
+  AND NOT regexp_matches(concat_ws('', {objects}), {_quote(_OBJECT_ESCAPE)})
+  AND {column("id")} IS NOT NULL AND {column("ts")} IS NOT NULL AND {column("type")} IS NOT NULL
+  AND {column("actor")} IS NOT NULL
+  AND ({column("attrs")} IS NULL OR a IS NOT NULL) AND ({column("source")} IS NULL OR s IS NOT NULL)
+"""
+
+
+def columns_judgeable(schema: pa.Schema) -> bool:
+    """Whether DuckDB can judge a batch of this schema: every envelope column plain text."""
+    return all(
+        name in EVENT_FIELDS and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+        for name, field in zip(schema.names, schema)
+    ) and len(set(schema.names)) == len(schema.names)
+
+
 def _plain_sql() -> str:
     roles = _in(ROLES)
     seconds = (
@@ -235,6 +278,22 @@ class SqlChunk:
                 con.execute("DROP TABLE sm_fields")
         finally:
             con.unregister("sm_chunk")
+        return "sm_plain"
+
+    def judge_columns(self, batch: pa.RecordBatch, first_line: int) -> str:
+        """:meth:`judge` for a batch of typed columns (``columns_judgeable``), rows numbered from ``first_line``."""
+        numbers = pa.array(range(first_line, first_line + batch.num_rows), pa.int64())
+        whole = pa.Table.from_batches([batch]).append_column("line", numbers)
+        chunk = pa.Table.from_batches(whole.to_batches(max_chunksize=_BATCH), schema=whole.schema)
+        con = self.con
+        con.register("sm_cols", chunk)
+        try:
+            with limits.memory_guard("reading the events"):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_fields AS {column_fields_sql(set(batch.schema.names))}")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_plain AS {_PLAIN}")
+                con.execute("DROP TABLE sm_fields")
+        finally:
+            con.unregister("sm_cols")
         return "sm_plain"
 
     def lines(self, table: str) -> np.ndarray:

@@ -14,7 +14,16 @@ from __future__ import annotations
 import os
 
 from engine.ingest.csvevents import EventColumns
-from engine.ingest.readers.base import NOT_UTF8, Entry, ObjectLines, Reader, Source, json_text, raw_text
+from engine.ingest.readers.base import (
+    NOT_UTF8,
+    ColumnBatches,
+    Entry,
+    ObjectLines,
+    Reader,
+    Source,
+    json_text,
+    raw_text,
+)
 from engine.ingest.readers.csv import CsvReader
 from engine.ingest.readers.jsonl import JsonlReader
 from engine.ingest.readers.parquet import ParquetReader
@@ -23,6 +32,7 @@ from engine.registry import Registry
 
 __all__ = [
     "NOT_UTF8",
+    "ColumnBatches",
     "Entry",
     "READERS",
     "ObjectLines",

@@ -9,9 +9,11 @@ where it came from. The loader applies the one acceptance path to every entry.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
 
 from engine.events import python_text, utf8_ok
 
@@ -79,6 +81,22 @@ class ObjectLines(Protocol):
     """
 
     def object_lines(self, source: Source) -> Iterator[bytes]: ...
+
+
+@runtime_checkable
+class ColumnBatches(Protocol):
+    """A reader whose records are rows of typed columns (Parquet).
+
+    The loader takes the batches, lets DuckDB judge whole columns at once and
+    asks ``row_entries`` only for the rows it leaves to the per-row path;
+    ``entries`` must give the same verdicts, only slower.
+    """
+
+    def column_batches(self, source: Source) -> Iterator[pa.RecordBatch]: ...
+
+    def row_entries(self, shown: str, batch: pa.RecordBatch, first_line: int, rows: Iterable[int]) -> Iterator[Entry]:
+        """Entries of some rows of a batch whose first row is line ``first_line``."""
+        ...
 
 
 def raw_text(raw: object) -> str:
