@@ -27,13 +27,11 @@ import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 from engine.api import evaluate, prepare_rules
@@ -98,7 +96,7 @@ _RECORDED: dict[int, Results] = {}  # id of the events table -> where its run is
 
 
 def _recording_factory(make: Any) -> Any:
-    def factory(events: pa.Table, **kwargs: Any) -> Any:
+    def factory(events: Any, **kwargs: Any) -> Any:
         return _Recording(make(events, **kwargs), _RECORDED.setdefault(id(events), {}))
 
     return factory
@@ -117,10 +115,12 @@ def engines() -> Iterator[None]:
 
 def both(loaded: LoadResult, compiled: list[CompiledRule]) -> tuple[str, str, Results, Results]:
     """The JSON report and raw results of each engine for the same loaded log."""
-    copy = replace(loaded, table=loaded.table.slice(0))  # a second table object to key Spark's run by
+    copy = loaded.with_table(loaded.table.slice(0))  # a second table object to key Spark's run by
     duck = render_json(evaluate(loaded, compiled, backend="duckdb-rec"))
     spark = render_json(evaluate(copy, compiled, backend="spark-rec"))
-    return duck, spark, _RECORDED.pop(id(loaded.table)), _RECORDED.pop(id(copy.table))
+    # evaluate hands a backend the load's DuckDB store when it has one, else its table
+    held = loaded.store if loaded.store is not None else loaded.table
+    return duck, spark, _RECORDED.pop(id(held)), _RECORDED.pop(id(copy.table))
 
 
 def _canon(value: Any) -> Any:
