@@ -266,34 +266,31 @@ class SqlChunk:
         # in batches, so that DuckDB parses them on every thread
         whole = pa.table({"line": numbers, "raw": lines})
         chunk = pa.Table.from_batches(whole.to_batches(max_chunksize=_BATCH), schema=whole.schema)
-        con = self.con
-        con.register("sm_chunk", chunk)
-        # (materialised one by one: a view would extract the fields again at every use)
-        try:
-            with limits.memory_guard("reading the events"):
-                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_parsed AS {_PARSED}")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_fields AS {_FIELDS_SQL}")
-                con.execute("DROP TABLE sm_parsed")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_plain AS {_PLAIN}")
-                con.execute("DROP TABLE sm_fields")
-        finally:
-            con.unregister("sm_chunk")
-        return "sm_plain"
+        return self._stages("sm_chunk", chunk, [("sm_parsed", _PARSED), ("sm_fields", _FIELDS_SQL)])
 
     def judge_columns(self, batch: pa.RecordBatch, first_line: int) -> str:
         """:meth:`judge` for a batch of typed columns (``columns_judgeable``), rows numbered from ``first_line``."""
         numbers = pa.array(range(first_line, first_line + batch.num_rows), pa.int64())
         whole = pa.Table.from_batches([batch]).append_column("line", numbers)
         chunk = pa.Table.from_batches(whole.to_batches(max_chunksize=_BATCH), schema=whole.schema)
+        fields = column_fields_sql(set(batch.schema.names))
+        return self._stages("sm_cols", chunk, [("sm_fields", fields)])
+
+    def _stages(self, name: str, chunk: pa.Table, stages: list[tuple[str, str]]) -> str:
+        """Register ``chunk`` as ``name``, materialise each stage in turn (dropping the one before), then sm_plain."""
         con = self.con
-        con.register("sm_cols", chunk)
+        con.register(name, chunk)
+        # (materialised one by one: a view would extract the fields again at every use)
         try:
             with limits.memory_guard("reading the events"):
-                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_fields AS {column_fields_sql(set(batch.schema.names))}")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE sm_plain AS {_PLAIN}")
-                con.execute("DROP TABLE sm_fields")
+                previous = None
+                for table, sql in [*stages, ("sm_plain", _PLAIN)]:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+                    if previous is not None:
+                        con.execute(f"DROP TABLE {previous}")
+                    previous = table
         finally:
-            con.unregister("sm_cols")
+            con.unregister(name)
         return "sm_plain"
 
     def lines(self, table: str) -> np.ndarray:

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import limits
+from engine.ingest.dedupe import record_keys
 from engine.ingest.results import EVENT_SCHEMA
 
 __all__ = ["ROWS", "STORE_MIN_ROWS", "TABLE", "EventStore"]
@@ -173,8 +174,10 @@ class EventStore:
             return
         if self.con is None:
             table = self._memory()
-            keys = pc.add(pc.multiply(table.column("sm_origin").cast(pa.int64()), 1 << 40), table.column("line"))
-            wanted = pa.array([(o << 40) + line for o, line in records], pa.int64())
+            keys = record_keys(table.column("sm_origin").combine_chunks(), table.column("line").combine_chunks())
+            wanted = record_keys(
+                pa.array([o for o, _ in records], pa.int64()), pa.array([n for _, n in records], pa.int64())
+            )
             gone = pc.or_(
                 pc.is_in(keys, value_set=wanted),
                 pc.is_in(table.column("sm_n"), value_set=pa.array(list(numbers), pa.int64())),
