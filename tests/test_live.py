@@ -435,14 +435,78 @@ def test_an_action_that_fails_is_raised_not_swallowed(rules, monkeypatch) -> Non
 
 def test_translation_only_widens(rules) -> None:  # type: ignore[no-untyped-def]
     ruleset, _ = rules
-    assert translate({"type": ["a", "b"]}, ruleset) == {"$or": [{"type": "a"}, {"type": "b"}]}
-    assert translate({"not": {"type": "a"}}, ruleset) == {"$neq": {"type": "a"}}
-    # a field durable-rules cannot test as SQL does becomes always true, even under a negation
-    assert translate({"not": {"attrs.focus": "skills"}}, ruleset) == {"sm_ok": 1}
-    assert translate({"not": {"any": [{"type": "a"}, {"rep_on_team": False}]}}, ruleset) == {
-        "$and": [{"$neq": {"type": "a"}}, {"sm_ok": 1}]
-    }
-    assert translate({"type": {"not_in": ["a"]}}, ruleset) == {"$neq": {"type": "a"}}
+    a, b = ("eq", "type", "a"), ("eq", "type", "b")
+    assert translate({"type": ["a", "b"]}, ruleset) == [(a,), (b,)]
+    assert translate({"not": {"type": "a"}}, ruleset) == [(("neq", "type", "a"),)]
+    # a field durable-rules cannot test as SQL does becomes "any event", even under a negation
+    assert translate({"not": {"attrs.focus": "skills"}}, ruleset) == [()]
+    assert translate({"not": {"any": [{"type": "a"}, {"rep_on_team": False}]}}, ruleset) == [(("neq", "type", "a"),)]
+    assert translate({"type": {"not_in": ["a"]}}, ruleset) == [(("neq", "type", "a"),)]
+    # flat alternatives: a list under a negated one narrows, two types at once match nothing
+    assert translate({"all": [{"type": ["a", "b"]}, {"not": {"type": "a"}}]}, ruleset) == [(b,)]
+    assert translate({"all": [{"type": "a"}, {"type": "b"}]}, ruleset) == []
+    assert translate({"any": [{"type": "a"}, {"attrs.x": 1}]}, ruleset) == [()]
+
+
+def _list_rule(tmp_path: Path) -> tuple[Any, list[Any]]:
+    """late-takeover with a list of types as its second step (alternatives: one durable-rules rule each)."""
+    source = (ROOT / "rules" / "glory-grabber" / "late-takeover.yaml").read_text(encoding="utf-8")
+    changed = source.replace("where: {type: deal_closed_won}", "where: {type: [deal_closed_won, deal_closed_lost]}")
+    assert changed != source
+    target = tmp_path / "rules" / "glory-grabber"
+    target.mkdir(parents=True)
+    (target / "late-takeover.yaml").write_text(changed, encoding="utf-8")
+    (tmp_path / "rules" / "_library.yaml").write_bytes((ROOT / "rules" / "_library.yaml").read_bytes())
+    return prepare_rules([str(tmp_path / "rules")])
+
+
+@needs_durable
+def test_alternatives_keep_the_joins_durable_rules_drops_when_nested(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = _list_rule(tmp_path)
+    rule = _only(compiled, "glory-grabber/late-takeover")
+    gate = Gate(rule, ruleset)
+    (body,) = gate.definition("glory-grabber/late-takeover").values()
+    assert len(body) == 2  # one rule per type of the second step
+    for pattern in body.values():
+        for step in pattern["all"]:
+            (tests,) = [test["$and"] for test in step.values()]
+            assert not any("$and" in t or "$or" in t for t in tests)  # flat: nested tests lose the joins
+    day = 86400.0
+    gate.post({"id": "t1", "type": "deal_owner_changed", "actor": "mgr-1", "deal": "d1"}, 10 * day)
+    gate.post({"id": "l-other", "type": "deal_closed_lost", "actor": "mgr-1", "deal": "d2"}, 11 * day)
+    assert not gate.has_candidate("glory-grabber/late-takeover", 0)  # another deal: no pair
+    gate.post({"id": "l1", "type": "deal_closed_lost", "actor": "mgr-1", "deal": "d1"}, 12 * day)
+    assert gate.has_candidate("glory-grabber/late-takeover", 12 * day)
+
+
+@needs_durable
+def test_a_second_step_fires_once_and_never_with_itself(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    gate = Gate(_only(compiled, CHURN), ruleset)
+    state = gate._rules[CHURN]
+    gate.post({"id": "s1", "type": "strategy_changed", "actor": "m"}, 100.0)
+    assert not gate.has_candidate(CHURN, 0)  # one change: both steps of a sequence, never paired with itself
+    for n in range(2, 12):  # each later change could pair with every earlier one
+        gate.post({"id": f"s{n}", "type": "strategy_changed", "actor": "m"}, 100.0 * n)
+    assert state.candidates == [100.0 * n for n in range(2, 12)]  # one action per completing event
+    assert len(state.facts) == 11 and len(state.waiting) == 1  # s1 as a second step waits for a late first
+    gate.expire(watermark=150.0, lateness=0)
+    assert len(state.waiting) == 0 and len(state.facts) == 11  # it cannot get one now; first steps have reach
+    gate.expire(watermark=100.0 * 11 + state.plan.reach + 1, lateness=0)
+    assert gate.held() == 0
+
+
+@needs_durable
+def test_a_late_first_step_pairs_with_a_waiting_second_step(rules) -> None:  # type: ignore[no-untyped-def]
+    ruleset, compiled = rules
+    gate = Gate(_only(compiled, "glory-grabber/late-takeover"), ruleset)
+    day = 86400.0
+    gate.post({"id": "w1", "type": "deal_closed_won", "actor": "mgr-1", "deal": "d1"}, 20 * day)
+    assert not gate.has_candidate("glory-grabber/late-takeover", 0)
+    gate.post({"id": "t1", "type": "deal_owner_changed", "actor": "mgr-1", "deal": "d1"}, 19 * day)  # arrives late
+    assert gate.has_candidate("glory-grabber/late-takeover", 20 * day)
+    gate.expire(watermark=100 * day, lateness=0)
+    assert gate.held() == 0
 
 
 def test_watch_says_plainly_when_durable_rules_cannot_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
