@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.server
+import io
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from engine.api import prepare_rules
 from engine.live import watch_command
 from engine.live.durable import Gate, durable_available, ruleset_for, translate
 from engine.live.runner import LiveOptions, LiveRun
-from engine.live.sources import directory_batches, file_batches
+from engine.live.sources import directory_batches, file_batches, stream_batches
 from engine.live.store import Store
 from engine.live.webhook import Webhook
 
@@ -341,6 +342,28 @@ def test_a_followed_file_yields_appended_lines_and_ends_when_idle(tmp_path: Path
     assert got[-1].offset == path.stat().st_size and got[-1].line == 3
     resumed = list(file_batches(str(path), offsets={str(path): (9, 1)}))
     assert [line for batch in resumed for line in batch.lines] == [(2, b'{"a": 2}'), (3, b'{"a": 3}')]
+
+
+def test_what_is_ready_at_once_is_one_batch_up_to_its_size(tmp_path: Path) -> None:
+    body = b"".join(b'{"n": %d, "pad": "%s"}\n' % (n, b"x" * 200) for n in range(12_000))  # 2.6 MB
+    expected = [(n + 1, line) for n, line in enumerate(body.split(b"\n")[:-1])]
+    # a pipe hands out at most 64 KB per read, a file 1 MB: either way the batches are as big as allowed
+    read, write = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write, body), os.close(write)))
+    writer.start()
+    with os.fdopen(read, "rb") as pipe:
+        piped = list(stream_batches(pipe, max_lines=5_000))
+    writer.join()
+    assert [line for batch in piped for line in batch.lines] == expected
+    assert all(len(batch.lines) <= 5_000 for batch in piped)
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(body + b'{"n": "last, no newline"}')
+    batches_of = list(file_batches(str(path), offsets={}, max_lines=5_000))
+    assert [len(batch.lines) for batch in batches_of] == [5_000, 5_000, 2_000, 1]  # the unfinished line at the end
+    assert batches_of[-1].lines[-1] == (12_001, b'{"n": "last, no newline"}')
+    assert batches_of[-1].offset == path.stat().st_size
+    whole = list(stream_batches(io.BytesIO(body), max_lines=20_000))
+    assert [len(batch.lines) for batch in whole] == [12_000]
 
 
 def test_a_directory_yields_each_landed_file_in_name_order(tmp_path: Path) -> None:

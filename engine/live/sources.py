@@ -4,8 +4,11 @@ Every source hands out :class:`Batch` es of complete lines, each with its
 1-based line number and the byte offset just after it, so that a restart can
 resume a file exactly where the last acknowledged line ended. A batch holds
 whatever was readily available (up to ``max_lines``): a quiet pipe gives
-small batches at once instead of waiting to fill a big one, a file being
-replayed gives big ones. Only whole lines are handed out while a file may
+small batches at once instead of waiting to fill a big one, while a busy
+pipe or a file being replayed is read on for as long as more is ready at
+once, so each batch is big (a pipe hands out 64 KB at a time, a few hundred
+lines, and each batch has a cost of its own: a transaction, a look-up of its
+ids). Only whole lines are handed out while a file may
 still grow; a last line without a newline is taken once the input is known
 to have ended.
 """
@@ -13,6 +16,7 @@ to have ended.
 from __future__ import annotations
 
 import os
+import select
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,18 +49,36 @@ class _Lines:
     def __init__(self, key: str, name: str, offset: int = 0, line: int = 0) -> None:
         self.key, self.name = key, name
         self.offset, self.line = offset, line
-        self.pending = b""
+        self._chunks: list[bytes] = []
+        self._complete = 0  # newlines in the chunks
 
-    def take(self, data: bytes, max_lines: int, *, final: bool = False) -> Iterator[Batch]:
-        """Batches of the complete lines in what was read so far (and, when ``final``, the rest)."""
-        self.pending += data
+    @property
+    def pending(self) -> bytes:
+        """What was read and not yet handed out."""
+        if len(self._chunks) > 1:
+            self._chunks = [b"".join(self._chunks)]
+        return self._chunks[0] if self._chunks else b""
+
+    def add(self, data: bytes) -> int:
+        """Keep bytes for the next :meth:`take`; the complete lines now pending."""
+        if data:
+            self._chunks.append(data)
+            self._complete += data.count(b"\n")
+        return self._complete
+
+    def take(self, data: bytes, max_lines: int, *, final: bool = False, full_only: bool = False) -> Iterator[Batch]:
+        """Batches of the complete lines in what was read so far (and, when ``final``, the rest).
+
+        ``full_only``: only batches of ``max_lines``; the lines after the last
+        full one stay pending (more is about to be read).
+        """
+        self.add(data)
+        buffer = self.pending
+        keep = self._complete % max_lines if full_only and not final else 0
         batch = Batch(self.key, self.name, offset=self.offset, line=self.line)
         start = 0
-        buffer = self.pending
-        while True:
+        for _ in range(self._complete - keep):
             end = buffer.find(b"\n", start)
-            if end < 0:
-                break
             self.line += 1
             raw = buffer[start:end]
             batch.lines.append((self.line, raw[:-1] if raw.endswith(b"\r") else raw))
@@ -66,13 +88,14 @@ class _Lines:
                 batch.offset, batch.line = self.offset, self.line
                 yield batch
                 batch = Batch(self.key, self.name, offset=self.offset, line=self.line)
-        self.pending = buffer[start:]
-        if final and self.pending:
+        rest = buffer[start:]
+        self._chunks = [rest] if rest else []
+        self._complete = keep
+        if final and rest:
             self.line += 1
-            raw = self.pending
-            batch.lines.append((self.line, raw[:-1] if raw.endswith(b"\r") else raw))
-            self.offset += len(self.pending)
-            self.pending = b""
+            batch.lines.append((self.line, rest[:-1] if rest.endswith(b"\r") else rest))
+            self.offset += len(rest)
+            self._chunks = []
         if batch.lines:
             batch.offset, batch.line = self.offset, self.line
             yield batch
@@ -100,7 +123,28 @@ def stream_batches(
         if not data:
             yield from lines.take(b"", max_lines, final=True)
             return
-        yield from lines.take(data, max_lines)
+        ended = False
+        while lines.add(data) < max_lines and _ready(stream):
+            data = _read_some(stream)
+            if not data:
+                ended = True
+                break
+        yield from lines.take(b"", max_lines, final=ended)
+        if ended:
+            return
+
+
+def _ready(stream: BinaryIO) -> bool:
+    """Whether more can be read at once, without waiting (a stream without a descriptor: always)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, AttributeError, ValueError):
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(readable)
 
 
 def file_batches(
@@ -129,7 +173,11 @@ def file_batches(
             data = handle.read(_READ)
             if data:
                 idle = 0.0
-                yield from reader.take(data, max_lines)
+                pending = reader.add(data)
+                while len(data) == _READ and pending < max_lines:  # more is there: a whole batch of it
+                    data = handle.read(_READ)
+                    pending = reader.add(data)
+                yield from reader.take(b"", max_lines, full_only=len(data) == _READ)
                 continue
             if not follow:
                 yield from reader.take(b"", max_lines, final=True)
