@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from live_support import batches, check_findings, identity, in_time_order, lines_of, watch_events
@@ -364,6 +365,29 @@ def test_what_is_ready_at_once_is_one_batch_up_to_its_size(tmp_path: Path) -> No
     assert batches_of[-1].offset == path.stat().st_size
     whole = list(stream_batches(io.BytesIO(body), max_lines=20_000))
     assert [len(batch.lines) for batch in whole] == [12_000]
+
+
+def test_the_store_finds_a_stored_id_again_after_a_restart(tmp_path: Path) -> None:
+    from engine.ingest import EVENT_SCHEMA
+    from engine.live.store import IdFilter, Store
+
+    assert IdFilter().maybe(["a", "b"]) == [False, False]
+    ids = [f"ev-{n}" for n in range(5_000)]
+    row = {f.name: None for f in EVENT_SCHEMA}
+    rows = [dict(row, id=i, ts=datetime(2026, 1, 5), type="call_logged", file="x", line=n) for n, i in enumerate(ids)]
+    store = Store(str(tmp_path / "state"))
+    store.begin()
+    store.insert(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
+    store.commit()
+    assert sorted(store.holders(["ev-7", "nope", "ev-4999"])) == ["ev-4999", "ev-7"]
+    store.close()
+    again = Store(str(tmp_path / "state"))  # the filter is rebuilt from the stored events
+    try:
+        assert all(again.ids.maybe(ids))
+        assert again.holders(["ev-7", "nope"])["ev-7"][1] == "x:7"
+        assert sum(again.ids.maybe([f"other-{n}" for n in range(5_000)])) < 5  # nearly all answered at once
+    finally:
+        again.close()
 
 
 def test_a_directory_yields_each_landed_file_in_name_order(tmp_path: Path) -> None:
