@@ -5,12 +5,13 @@ stored: one simulated org (``--managers`` teams over ``--days``) is copied
 as many times as it takes to reach ``--events``, each copy with its own
 people, deals and ids, and the copies' events are interleaved in time order.
 The RSS of the ``watch`` process is sampled from /proc as the stream passes
-each mark (1M, 10M, ...) and at the end. ``check`` runs on the same events
+each millionth event and at the end. ``check`` runs on the same events
 written to a temporary file (only up to ``--check-max`` events: it holds the
 whole log in memory by design).
 
     python bench/live.py --events 1000000
     python bench/live.py --events 10000000 --every 30d --check-max 1000000
+    python bench/live.py --events 10000000 --every 30d --memory-limit 512MB
 """
 
 from __future__ import annotations
@@ -82,9 +83,12 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def run_watch(base: list[dict[str, Any]], total: int, every: str, marks: list[int]) -> dict[str, Any]:
+def run_watch(
+    base: list[dict[str, Any]], total: int, every: str, marks: list[int], memory_limit: str | None = None
+) -> dict[str, Any]:
+    limit = ["--memory-limit", memory_limit] if memory_limit else []
     process = subprocess.Popen(
-        [sys.executable, "-c", _WATCH, "-", "--no-config", "--every", every, "--fail-on", "never"],
+        [sys.executable, "-c", _WATCH, "-", "--no-config", "--every", every, "--fail-on", "never", *limit],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -108,9 +112,10 @@ def run_watch(base: list[dict[str, Any]], total: int, every: str, marks: list[in
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
+    at = set(marks)
     for written, line in enumerate(stream(base, total), 1):
         process.stdin.write(line)
-        if written in marks:
+        if written in at:
             peaks[written] = _rss_kb(process.pid)
     process.stdin.close()
     fed = time.perf_counter() - start
@@ -170,9 +175,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--every", default="7d", help="watch --every")
     parser.add_argument("--check-max", type=int, default=1_000_000, help="Run check only up to this many events.")
+    parser.add_argument("--memory-limit", help="watch --memory-limit (the store's DuckDB limit; default 1GB).")
     args = parser.parse_args()
     base = _base(args.managers, args.days)
-    marks = [n for n in (1_000_000, 10_000_000, 100_000_000) if n <= args.events] or [args.events]
+    marks = list(range(1_000_000, args.events + 1, 1_000_000)) or [args.events]  # RSS at every millionth event
     print(f"org: {args.managers} teams over {args.days} days, {len(base):,} events, copied to {args.events:,}")
     if args.events <= args.check_max:
         checked = run_check(base, args.events)
@@ -180,10 +186,11 @@ def main() -> None:
             f"check: {checked['seconds']:.1f} s, {checked['events_per_s']:,.0f} events/s, "
             f"{checked['findings']} findings (exit {checked['exit']}), peak RSS {checked['max_rss_mb']:,.0f} MB"
         )
-    watched = run_watch(base, args.events, args.every, marks)
+    watched = run_watch(base, args.events, args.every, marks, args.memory_limit)
     at = ", ".join(f"{mark:,}: {mb:,.0f} MB" for mark, mb in watched["rss_at_mb"].items())
     print(
-        f"watch --every {args.every}: {watched['seconds']:.1f} s ({watched['fed_seconds']:.1f} s to take the stream), "
+        f"watch --every {args.every}{' --memory-limit ' + args.memory_limit if args.memory_limit else ''}: "
+        f"{watched['seconds']:.1f} s ({watched['fed_seconds']:.1f} s to take the stream), "
         f"{watched['events_per_s']:,.0f} events/s, {watched['findings']} finding lines (exit {watched['exit']})"
     )
     print(
