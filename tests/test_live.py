@@ -367,6 +367,19 @@ def test_what_is_ready_at_once_is_one_batch_up_to_its_size(tmp_path: Path) -> No
     assert [len(batch.lines) for batch in whole] == [12_000]
 
 
+def test_lines_held_back_for_a_full_batch_come_out_when_nothing_more_comes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("engine.live.sources._READ", 24)  # three 8-byte lines per read
+    path = tmp_path / "grow.jsonl"
+    path.write_bytes(b'{"a":1}\n{"a":2}\n{"a":3}\n')
+    slept: list[float] = []
+    seen: list[tuple[int, int]] = []  # (line, naps taken when it was handed out)
+    for batch in file_batches(
+        str(path), offsets={}, follow=True, poll=1.0, idle_exit=2.0, max_lines=2, sleep=slept.append
+    ):
+        seen += [(number, len(slept)) for number, _ in batch.lines]
+    assert seen == [(1, 0), (2, 0), (3, 0)]  # the third line did not wait for the idle exit
+
+
 def test_the_store_finds_a_stored_id_again_after_a_restart(tmp_path: Path) -> None:
     from engine.ingest import EVENT_SCHEMA
     from engine.live.store import IdFilter, Store

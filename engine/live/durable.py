@@ -14,15 +14,19 @@ of them paired with every later second step: on a dense stream that was
 dozens of actions per event, growing with the stream's density). A
 sequence therefore sees each event twice, as a fact that can be a first
 step (``sm_role`` "f") and as an event that can be a second one ("e"),
-never paired with itself (the plans pair distinct events only). The evaluator runs a
-counting rule ("at least N") at a tick only when it has a candidate recent
-enough to change what the tick can settle; a rule without one cannot fire
-there. The findings themselves always come from the compiled SQL plans,
-which alone know the roster, the windows and fairness.
+never paired with itself (the plans pair distinct events only).
+
+The evaluator runs a counting rule ("at least N") at a tick only when it
+has a candidate recent enough to change what the tick can settle; a rule
+without one cannot fire there. The findings themselves always come from
+the compiled SQL plans, which alone know the roster, the windows and
+fairness.
 
 For that gate to be safe the rulesets must match *at least* what the plans
-match, never less. So a condition is put in negation normal form and only
-what durable-rules expresses exactly as SQL does is kept: the event type
+match, never less. So a condition is put in disjunctive normal form
+(negations pushed to the leaves), each alternative a flat rule of its own
+(see :func:`translate`), and only what durable-rules expresses exactly as
+SQL does is kept: the event type
 (equality, lists, ``in``, ``not_in``, ``ne``: every event has a type). Any
 other leaf becomes "always true", which can only widen the match. Likewise a
 sequence correlates its steps only on ``same`` fields an event carries as
@@ -44,6 +48,9 @@ durable-rules 2.0.28, as measured, needs these precautions, each kept here:
   everything, keep it, and it is raised after the assertion returns;
 - state is capped at 1024 session ids: all messages of a ruleset use one
   session (``sid`` "0");
+- a nested ``$and`` or ``$or`` inside a correlated step drops that step's
+  joins, and a nested first step beside a flat second one crashes: every
+  test list is flat;
 - facts never consumed stay in memory: each fact is retracted once the
   watermark has passed its reach (its time plus ``within``), and a second
   step still waiting for a first once the watermark has passed its time (a

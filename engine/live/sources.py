@@ -179,6 +179,7 @@ def file_batches(
                     pending = reader.add(data)
                 yield from reader.take(b"", max_lines, full_only=len(data) == _READ)
                 continue
+            yield from reader.take(b"", max_lines)  # lines held back for a full batch: nothing more came
             if not follow:
                 yield from reader.take(b"", max_lines, final=True)
                 return
