@@ -230,9 +230,11 @@ def ruleset_for(rule: CompiledRule, ruleset: RuleSet, action: Callable[[Any], No
     name = "sm_" + "".join(ch if ch.isalnum() else "_" for ch in rule.id)
     shared = translate(logic.where, ruleset)
 
-    def step(extra: list[dict[str, Any]], *conditions: Any) -> list[dict[str, Any]]:
+    def step(
+        extra: list[dict[str, Any]], *conditions: Any, joins: Sequence[dict[str, Any]] = ()
+    ) -> list[dict[str, Any]]:
         form = _and([shared, *(translate(c, ruleset) for c in conditions)])
-        return [{"$and": [*extra, *_tests(term), dict(_TRUE)]} for term in form]
+        return [{"$and": [*extra, *_tests(term), *joins, dict(_TRUE)]} for term in form]
 
     def rules(patterns: list[list[dict[str, Any]]]) -> dict[str, Any]:
         return {f"r{n}": {"all": pattern, "run": action} for n, pattern in enumerate(patterns)}
@@ -252,7 +254,7 @@ def ruleset_for(rule: CompiledRule, ruleset: RuleSet, action: Callable[[Any], No
     joins.append({"$gte": {"t": {"first": "t"}}})
     joins.append({"$lte": {"t": {"$add": {"$l": {"first": "t"}, "$r": within}}}})
     firsts = step([{"sm_role": "f"}], logic.first.where)
-    thens = [{"$and": [*test["$and"][:-1], *joins, dict(_TRUE)]} for test in step([{"sm_role": "e"}], logic.then.where)]
+    thens = step([{"sm_role": "e"}], logic.then.where, joins=joins)
     patterns = [[{"first": first}, {"then": then}] for first in firsts for then in thens]
     if not patterns:  # a step no event can take: the plan never fires either; no gate to keep
         return None

@@ -101,12 +101,17 @@ class _Lines:
             yield batch
 
 
+def _fd(stream: BinaryIO) -> int:
+    """The stream's file descriptor, or -1 when it has none (an in-memory stream)."""
+    try:
+        return stream.fileno()
+    except (OSError, AttributeError, ValueError):
+        return -1
+
+
 def _read_some(stream: BinaryIO) -> bytes:
     """Whatever the stream has now (blocking only while it has nothing): a pipe's ``os.read``, else ``read1``."""
-    try:
-        fd = stream.fileno()
-    except (OSError, AttributeError, ValueError):
-        fd = -1
+    fd = _fd(stream)
     if fd >= 0:
         return os.read(fd, _READ)
     read1 = getattr(stream, "read1", None)
@@ -136,9 +141,8 @@ def stream_batches(
 
 def _ready(stream: BinaryIO) -> bool:
     """Whether more can be read at once, without waiting (a stream without a descriptor: always)."""
-    try:
-        fd = stream.fileno()
-    except (OSError, AttributeError, ValueError):
+    fd = _fd(stream)
+    if fd < 0:
         return True
     try:
         readable, _, _ = select.select([fd], [], [], 0)
