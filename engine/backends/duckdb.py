@@ -121,20 +121,26 @@ class DuckDBBackend:
     def _run(self, rule: CompiledRule, names: list[str]) -> RuleResult:
         """Materialise each stage (recording it for clean-up), then fetch the results."""
         if rule.presence is not None:  # a log with none of what the rule needs: it cannot judge anyone
-            present = self._fetch(rule.presence.sql(dialect=self.dialect))[0]
+            present = self._fetch(rule.render("presence", rule.presence, self.dialect))[0]
             missing = [types for index, types in enumerate(rule.needs) if not present[f"n{index}"]]
             if missing:
                 return RuleResult([], [], missing=missing)
         for name, stage in rule.stages:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.sql(dialect=self.dialect)}")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {rule.render(name, stage, self.dialect)}")
             names.append(name)
         assert rule.findings is not None
-        findings = self._fetch(rule.findings.sql(dialect=self.dialect))
+        findings = self._fetch(rule.render("findings", rule.findings, self.dialect))
         if rule.counter and findings:
             self._counter_evidence(rule, findings, names)
-        assessment = self._fetch(rule.assessment.sql(dialect=self.dialect)) if rule.assessment else []
-        coverage = self._fetch(rule.coverage.sql(dialect=self.dialect)) if rule.coverage is not None else []
-        small = self._fetch(rule.small_teams.sql(dialect=self.dialect)) if rule.small_teams is not None else []
+        assessment = self._fetch(rule.render("assessment", rule.assessment, self.dialect)) if rule.assessment else []
+        coverage = (
+            self._fetch(rule.render("coverage", rule.coverage, self.dialect)) if rule.coverage is not None else []
+        )
+        small = (
+            self._fetch(rule.render("small_teams", rule.small_teams, self.dialect))
+            if rule.small_teams is not None
+            else []
+        )
         self._note_cut_offs(rule)
         return RuleResult(findings, assessment, coverage=coverage, small_teams=small)
 
@@ -158,15 +164,18 @@ class DuckDBBackend:
         for row in findings:
             row["sm_counter"] = []
         for plan in rule.counter:
-            for hit in self._fetch(plan.query.sql(dialect=self.dialect)):
+            for hit in self._fetch(rule.render(f"counter:{plan.name}", plan.query, self.dialect)):
                 findings[int(hit["sm_idx"])]["sm_counter"].append(
                     {"name": plan.name, "count": hit["n"], "value": hit["value"], "ids": list(hit["ids"] or [])}
                 )
 
     def _note_cut_offs(self, rule: CompiledRule) -> None:
         """Word each cut-off the rule's plan applied to some event (engine.lang.derive.Note)."""
-        notes = {(n.query.sql(dialect=self.dialect), n.text) for _, stage in rule.stages for n in plan_notes(stage)}
-        for sql, text in sorted(notes):
+        notes = rule.rendered_notes.get(self.dialect)
+        if notes is None:  # found in the trees once per rule (watch runs a rule at every tick)
+            found = {(n.query.sql(dialect=self.dialect), n.text) for _, stage in rule.stages for n in plan_notes(stage)}
+            notes = rule.rendered_notes[self.dialect] = sorted(found)
+        for sql, text in notes:
             row = self.con.execute(sql).fetchone()
             if row and row[0]:
                 origin = self.origins([row[1]]).get(row[1])

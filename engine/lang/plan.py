@@ -60,6 +60,17 @@ class CompiledRule:
     peer_group: bool = False  # peers within groups (peer.by), named in each finding
     trend: str | None = None  # the metric whose change a trend rule judges (engine.lang.trends)
     trend_after: tuple[str, float] | None = None  # the stage of a trend's cause events, and their reach (s)
+    # SQL rendered from the trees above, per (part, dialect): watch runs a rule at every tick
+    rendered: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    rendered_notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def render(self, part: str, tree: exp.Expr, dialect: str) -> str:
+        """``tree`` (one of this rule's, named ``part``) as SQL of ``dialect``, rendered once."""
+        key = (part, dialect)
+        text = self.rendered.get(key)
+        if text is None:
+            text = self.rendered[key] = tree.sql(dialect=dialect)
+        return text
 
     @property
     def id(self) -> str:
