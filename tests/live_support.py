@@ -59,6 +59,7 @@ class Watched:
         self.refused: list[InputProblem] = []
         self.warnings: list[str] = []
         self.final: list[Finding] = []
+        self.counts: Any = None  # the run's counters (LiveRun.counts)
 
     @property
     def identities(self) -> list[str]:
@@ -75,18 +76,20 @@ def watch_events(
     batch: int = 1000,
     gate: bool = True,
     state: str | None = None,
+    slicing: bool = True,
 ) -> Watched:
     """Feed lines through LiveRun as ``watch`` does and collect what it emits (lines read from the outbox)."""
     watched = Watched()
     store = Store(state)
     try:
-        options = LiveOptions(lateness=lateness, every=every, use_gate=gate)
+        options = LiveOptions(lateness=lateness, every=every, use_gate=gate, slicing=slicing)
         run = LiveRun(store, compiled, ruleset, options, reject=watched.refused.append, warn=watched.warnings.append)
         for part in batches(lines, batch):
             run.feed(part)
         report = run.finish()
         watched.final = report.findings
         watched.lines = [json.loads(line) for _, line in store.outbox()]
+        watched.counts = run.counts
     finally:
         store.close()
     return watched

@@ -589,3 +589,29 @@ def test_a_gzip_file_is_refused_with_a_reason(tmp_path: Path) -> None:
     result = CliRunner().invoke(watch_command, [str(path), "--no-config", "--no-gate"])
     assert result.exit_code == 2
     assert "decompress it first" in result.stderr
+
+
+def test_a_rules_reach_adds_up_every_duration_it_names() -> None:
+    """How far back a tick's slice reaches for a rule: one more window, each duration it names, absences and logging.
+
+    A lookback at earlier events of known types (``unless``, ``prior``, a
+    sequence's ``without``) reaches further back for those types only.
+    """
+    from engine.live.evaluator import Reach, rule_reach, window_length
+
+    ruleset, compiled = prepare_rules()
+    by_id = {rule.id: rule for rule in compiled}
+    extra = timedelta(days=14 + 14 + 14 + 2)  # absence inference, logging grace and burst, rounding
+    monthly = by_id["call-listening/monthly-minimum"]  # names no duration
+    assert window_length(monthly) == timedelta(days=31)
+    assert rule_reach(monthly, 14.0, ruleset) == Reach(timedelta(days=31) + extra)
+    closing = by_id["glory-grabber/closing-share"]  # a two-year lookback at the owner's book: deal_created only
+    quarter = timedelta(days=92)
+    assert rule_reach(closing, 14.0, ruleset) == Reach(
+        quarter + extra, timedelta(days=730), frozenset({"deal_created"})
+    )
+    unknown = rule_reach(closing, 14.0)  # without the rule set the lookback's types are unknown: all of it, near
+    assert unknown == Reach(quarter + timedelta(days=730) + extra)
+    churn = by_id["knee-jerk-reactionary/strategy-churn"]  # sliding 90 days, a bed-down time and a merge gap
+    reach = rule_reach(churn, 14.0, ruleset)
+    assert reach is not None and reach.near >= timedelta(days=90 + 90 + 30) + extra and not reach.far_types

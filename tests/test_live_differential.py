@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,3 +80,53 @@ def test_a_simulated_org_through_the_command(tmp_path: Path) -> None:
     got = [identity(line) for line in lines]
     assert len(got) == len(set(got)), "a finding was emitted twice"
     assert sorted(got) == want
+
+
+def test_ticks_over_slices_of_a_long_log_settle_what_check_finds(tmp_path: Path) -> None:
+    """A log longer than the rules' reach: ticks read slices of the store, and still emit check's findings.
+
+    The whole log's record of when each family is logged, kept up tick by
+    tick for the slices, is also what the setup says over the whole store.
+    """
+    from engine.live.evaluator import StoreBackend
+    from engine.live.store import Store
+    from simulator import simulate
+
+    sim = simulate(managers=5, days=330, seed=3, start=date(2025, 1, 6))
+    events = in_time_order(sim.events)
+    ruleset, compiled = prepare_rules()
+    want = check_findings(events, compiled)
+    assert want, "the simulated org should show some traits"
+    state = str(tmp_path / "state")
+    got = watch_events(lines_of(events), compiled, ruleset, every=timedelta(days=45), batch=5000, state=state)
+    assert got.counts.sliced > 0, "no tick read a slice: the log is too short to test them"
+    assert got.identities == want
+    assert [line for line in got.lines if line["settled"] != "end of input"], "nothing was settled early"
+    assert not [w for w in got.warnings if "not among the findings" in w]
+
+    store = Store(state)
+    try:
+        cut = datetime(1970, 1, 1) + timedelta(microseconds=int(store.get("acc_cut")))
+        kept = {
+            "sm_logged": "SELECT CASE WHEN whole THEN NULL ELSE manager END, family, l_start, l_end, events, early "
+            "FROM acc_logged",
+            "sm_logged_r": "SELECT rep, family, l_start FROM acc_logged_r",
+            "sm_types": "SELECT type, events FROM acc_types",
+        }
+        record = {name: sorted(store.con.execute(sql).fetchall(), key=repr) for name, sql in kept.items()}
+        runner = StoreBackend(store.con, cut, 14.0)
+        try:
+            columns = {
+                "sm_logged": "manager, family, l_start, l_end, events, early",
+                "sm_logged_r": "rep, family, l_start",
+            }
+            for name, listed in columns.items():
+                setup = store.con.execute(f"SELECT {listed} FROM {name}").fetchall()
+                assert record[name] == sorted(setup, key=repr), name
+            roster = ("team_member_added", "team_member_removed")
+            types = [r for r in store.con.execute("SELECT type, events FROM sm_types").fetchall() if r[0] not in roster]
+            assert record["sm_types"] == sorted(types, key=repr)
+        finally:
+            runner.close()
+    finally:
+        store.close()

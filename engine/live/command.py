@@ -268,7 +268,8 @@ def _watch(
             _say(f"warning: {warning}")
         _say(
             f"salesmirror watch: {run.counts.read:,} line(s) read, {run.counts.rejected:,} refused "
-            f"({run.counts.late:,} late), {len(report.findings):,} finding(s)"
+            f"({run.counts.late:,} late), {len(report.findings):,} finding(s); rules ran at ticks "
+            f"{run.counts.sliced:,} time(s) over a slice of the store, {run.counts.whole:,} over all of it"
             + (f"; refused lines written to {rejects}" if rejects and run.counts.rejected else "")
         )
         if rejects_file is not None:

@@ -45,7 +45,7 @@ from engine.lang.loader import RuleSet
 from engine.lang.params import format_duration
 from engine.lang.plan import CompiledRule
 from engine.live.durable import Gate
-from engine.live.evaluator import final_report, finding_key, settle_margin, tick_findings
+from engine.live.evaluator import final_report, finding_key, rule_reach, settle_margin, tick_findings
 from engine.live.sources import Batch
 from engine.live.store import Store, content_of
 from engine.report.model import Finding, Report, iso
@@ -66,6 +66,7 @@ class LiveOptions:
     max_evidence: int = 50
     infer_absence_days: float = 14.0
     use_gate: bool = True
+    slicing: bool = True  # ticks read the slice of the store they need (engine.live.evaluator.tick_findings)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class _Counts:
     rejected: int = 0
     late: int = 0
     repeated: int = 0
+    sliced: int = 0  # rule runs at ticks over a slice of the store, over the whole store, and found again
+    whole: int = 0
+    again: int = 0
     warnings: set[str] = field(default_factory=set)
 
 
@@ -119,6 +123,7 @@ class LiveRun:
         self.counts.warnings = set(saved.get("warnings", []))
         self.inputs: list[str] = list(saved.get("inputs", []))
         self.windowed = [r for r in self.compiled if settle_margin(r, options.infer_absence_days) is not None]
+        self.reaches = {r.id: rule_reach(r, options.infer_absence_days, ruleset) for r in self.windowed}
         self.gate: Gate | None = None
         self.gate_types: dict[str, set[str] | None] = {}
         if options.use_gate:
@@ -303,8 +308,14 @@ class LiveRun:
             _at(cut_us),
             infer_absence_days=self.options.infer_absence_days,
             max_evidence=self.options.max_evidence,
+            settled_until=None if self.last_limit is None else _at(self.last_limit),
+            slicing=self.options.slicing,
+            reaches=self.reaches,
         )
         self.last_limit = _us(tick.limit)
+        self.counts.sliced += tick.sliced
+        self.counts.whole += tick.whole
+        self.counts.again += tick.again
         for finding in tick.findings:
             self._emit(finding, iso(_at(cut_us)) or "")
 

@@ -26,16 +26,21 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.errors import UsageError
 from engine.ingest import EVENT_SCHEMA
 from engine.live.sources import Offsets
 
-__all__ = ["EVENT_COLUMNS", "STATE_VERSION", "Store"]
+__all__ = ["EVENT_COLUMNS", "STANDING_TYPES", "STATE_VERSION", "Store"]
 
 STATE_VERSION = 1
 EVENT_COLUMNS = [f.name for f in EVENT_SCHEMA if f.name != "seq"]  # seq is given at evaluation time
 _CONTENT = [name for name in EVENT_COLUMNS if name not in ("file", "line")]  # what makes two records the same event
+# Events every slice of the store needs whatever their time (engine.live.evaluator): the roster
+# (who led whom since when) and recorded absences (dated when logged, about days that may come later).
+STANDING_TYPES = ("team_member_added", "team_member_removed", "person_absent")
+_STANDING = "(" + ", ".join(f"'{t}'" for t in STANDING_TYPES) + ")"
 
 
 class IdFilter:
@@ -99,10 +104,23 @@ class Store:
         self.con.execute("SET preserve_insertion_order = false")
         columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in EVENT_SCHEMA if f.name != "seq")
         self.con.execute(f"CREATE TABLE IF NOT EXISTS events ({columns})")
+        # a copy of the standing events, so a slice reads them without scanning every event
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS standing AS SELECT * FROM events WHERE type IN {_STANDING}")
+        # what the whole log says of when each family is logged, kept up as ticks pass (engine.live.evaluator)
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS acc_logged (whole BOOLEAN, manager VARCHAR, family VARCHAR, "
+            "l_start TIMESTAMP, l_end TIMESTAMP, events BIGINT, early BIGINT)"
+        )
+        self.con.execute("CREATE TABLE IF NOT EXISTS acc_logged_r (rep VARCHAR, family VARCHAR, l_start TIMESTAMP)")
+        self.con.execute("CREATE TABLE IF NOT EXISTS acc_types (type VARCHAR, events BIGINT)")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute("CREATE TABLE IF NOT EXISTS offsets (input VARCHAR PRIMARY KEY, byte BIGINT, line BIGINT)")
         self.con.execute("CREATE TABLE IF NOT EXISTS emitted (key VARCHAR PRIMARY KEY, watermark BIGINT)")
         self.con.execute("CREATE TABLE IF NOT EXISTS outbox (n BIGINT PRIMARY KEY, line VARCHAR)")
+        row = self.con.execute("SELECT MIN(ts) FROM events").fetchone()
+        self.first_ts = (
+            row[0] if row else None
+        )  # the earliest stored event's time: a slice before it is the whole store
         self.ids = IdFilter()
         with self.con.cursor() as cursor:
             for batch in cursor.sql("SELECT id FROM events").to_arrow_reader(1 << 16):
@@ -162,9 +180,15 @@ class Store:
         if table.num_rows == 0:
             return
         self.ids.add(table.column("id").to_pylist())
+        earliest = pc.min(table.column("ts")).as_py()
+        if earliest is not None and (self.first_ts is None or earliest < self.first_ts):
+            self.first_ts = earliest
         self.con.register("sm_live_in", table.select(EVENT_COLUMNS))
         try:
             self.con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_COLUMNS)} FROM sm_live_in")
+            self.con.execute(
+                f"INSERT INTO standing SELECT {', '.join(EVENT_COLUMNS)} FROM sm_live_in WHERE type IN {_STANDING}"
+            )
         finally:
             self.con.unregister("sm_live_in")
 
