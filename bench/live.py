@@ -17,15 +17,18 @@ whole log in memory by design).
 from __future__ import annotations
 
 import argparse
+import heapq
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +63,78 @@ def _copy(event: dict[str, Any], number: int) -> dict[str, Any]:
     return out
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ROSTER = ("team_member_added", "team_member_removed")
+
+
+def _shifted(event: dict[str, Any], number: int, days: int) -> dict[str, Any]:
+    """Copy ``number`` of an event, ``days`` later: its time and the dates in its attributes moved along."""
+    out = _copy(event, number)
+    if days == 0:
+        return out
+    out = dict(out, ts=_later(str(out["ts"]), days))
+    attrs = out.get("attrs")
+    if isinstance(attrs, dict):
+        out["attrs"] = {k: _later(v, days) if isinstance(v, str) and _DATE.match(v) else v for k, v in attrs.items()}
+    return out
+
+
+def _later(text: str, days: int) -> str:
+    if _DATE.match(text):
+        return (date.fromisoformat(text) + timedelta(days=days)).isoformat()
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00")) + timedelta(days=days)
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def long_stream(base: list[dict[str, Any]], total: int, start: date, days: int, concurrency: int) -> Iterator[bytes]:
+    """``total`` JSON lines in time order at a constant density: copies of the org that start one after another.
+
+    Copy ``k`` is the org with its own people, ids and deals, moved ``k``
+    times a stagger (``days / concurrency``, whole weeks, so weekdays stay)
+    later; about ``concurrency`` copies run at any time, so the stream goes
+    on in event time at one org's rate instead of piling up in one stretch.
+    A copy's roster history (adds dated before it starts) is in the roster
+    file (:func:`roster_rows`), as an org's HR system would give it.
+    """
+    stagger = 7 * max(1, round(days / concurrency / 7))
+    copies = -(-total // len(base))
+    first = datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc)
+
+    def copy(number: int) -> Iterator[tuple[datetime, int, bytes]]:
+        for event in base:
+            moved = _shifted(event, number, number * stagger)
+            instant = datetime.fromisoformat(str(moved["ts"]).replace("Z", "+00:00"))
+            if moved["type"] in _ROSTER and instant < first + timedelta(days=number * stagger):
+                continue  # history: in the roster file
+            yield instant, number, (json.dumps(moved) + "\n").encode()
+
+    merged = heapq.merge(*(copy(n) for n in range(copies)))
+    yield from (line for _, _, line in itertools.islice(merged, total))
+
+
+def roster_rows(base: list[dict[str, Any]], total: int, start: date, days: int, concurrency: int) -> str:
+    """The roster CSV of :func:`long_stream`: each copy's adds dated before the copy starts, with their removals."""
+    stagger = 7 * max(1, round(days / concurrency / 7))
+    copies = -(-total // len(base))
+    rows = ["rep,manager,start,end"]
+    for number in range(copies):
+        begins = datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc) + timedelta(days=number * stagger)
+        moved = [_shifted(e, number, number * stagger) for e in base if e["type"] in _ROSTER]
+        for event in moved:
+            when = datetime.fromisoformat(str(event["ts"]).replace("Z", "+00:00"))
+            if event["type"] != "team_member_added" or when >= begins or not event.get("rep"):
+                continue
+            ends = [
+                str(r["ts"])
+                for r in moved
+                if r["type"] == "team_member_removed" and r.get("rep") == event["rep"]
+                and r.get("manager") == event["manager"] and str(r["ts"]) > str(event["ts"])
+            ]  # fmt: skip
+            end = min(ends) if ends and min(ends) < begins.isoformat().replace("+00:00", "Z") else ""
+            rows.append(f"{event['rep']},{event['manager']},{event['ts']},{end}")
+    return "\n".join(rows) + "\n"
+
+
 def stream(base: list[dict[str, Any]], total: int) -> Iterator[bytes]:
     """``total`` JSON lines in time order: each base event followed by its copies."""
     copies = -(-total // len(base))
@@ -84,9 +159,15 @@ def _rss_kb(pid: int) -> int:
 
 
 def run_watch(
-    base: list[dict[str, Any]], total: int, every: str, marks: list[int], memory_limit: str | None = None
+    lines: Iterable[bytes],
+    total: int,
+    every: str,
+    marks: list[int],
+    memory_limit: str | None = None,
+    roster: str | None = None,
 ) -> dict[str, Any]:
     limit = ["--memory-limit", memory_limit] if memory_limit else []
+    limit += ["--roster", roster] if roster else []
     process = subprocess.Popen(
         [sys.executable, "-c", _WATCH, "-", "--no-config", "--every", every, "--fail-on", "never", *limit],
         cwd=ROOT,
@@ -103,20 +184,26 @@ def run_watch(
     err_reader.start()
     peaks: dict[int, int] = {}
     highest = [0]
+    segment = [0]  # the peak since the last mark: a tick's working set comes and goes between marks
+    segments: dict[int, int] = {}
 
     def sample() -> None:  # the process's own peak, sampled (RUSAGE_CHILDREN would mix in check's)
         while process.poll() is None:
-            highest[0] = max(highest[0], _rss_kb(process.pid))
+            now = _rss_kb(process.pid)
+            highest[0] = max(highest[0], now)
+            segment[0] = max(segment[0], now)
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
     at = set(marks)
-    for written, line in enumerate(stream(base, total), 1):
+    for written, line in enumerate(lines, 1):
         process.stdin.write(line)
         if written in at:
             peaks[written] = _rss_kb(process.pid)
+            segments[written] = max(segment[0], peaks[written])
+            segment[0] = 0
     process.stdin.close()
     fed = time.perf_counter() - start
     peak_before_end = _rss_kb(process.pid)
@@ -130,6 +217,7 @@ def run_watch(
         "fed_seconds": fed,
         "events_per_s": total / seconds,
         "rss_at_mb": {mark: kb / 1024 for mark, kb in peaks.items()},
+        "peak_to_mb": {mark: kb / 1024 for mark, kb in segments.items()},
         "rss_fed_mb": peak_before_end / 1024,
         "max_rss_mb": highest[0] / 1024,
         "findings": len(lines_out),
@@ -138,11 +226,11 @@ def run_watch(
     }
 
 
-def run_check(base: list[dict[str, Any]], total: int) -> dict[str, Any]:
+def run_check(lines: Iterable[bytes], total: int, roster: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "events.jsonl")
         with open(path, "wb") as out:
-            out.writelines(stream(base, total))
+            out.writelines(lines)
         start = time.perf_counter()
         process = subprocess.run(
             [
@@ -150,7 +238,7 @@ def run_check(base: list[dict[str, Any]], total: int) -> dict[str, Any]:
                 "-c",
                 "import resource, sys, cli\ntry:\n    cli.main()\nfinally:\n"
                 "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)",
-                "check", path, "--format", "json", "--no-config",
+                "check", path, "--format", "json", "--no-config", *(["--roster", roster] if roster else []),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -176,17 +264,48 @@ def main() -> None:
     parser.add_argument("--every", default="7d", help="watch --every")
     parser.add_argument("--check-max", type=int, default=1_000_000, help="Run check only up to this many events.")
     parser.add_argument("--memory-limit", help="watch --memory-limit (the store's DuckDB limit; default 1GB).")
+    parser.add_argument(
+        "--shape",
+        choices=["long", "dense"],
+        default="long",
+        help="long: copies start one after another, so the stream goes on in time at a constant density; "
+        "dense: every copy over the same days (the density grows with --events).",
+    )
+    parser.add_argument("--concurrency", type=int, default=4, help="long: about this many copies at any time.")
     args = parser.parse_args()
     base = _base(args.managers, args.days)
     marks = list(range(1_000_000, args.events + 1, 1_000_000)) or [args.events]  # RSS at every millionth event
     print(f"org: {args.managers} teams over {args.days} days, {len(base):,} events, copied to {args.events:,}")
+    roster: str | None = None
+    keep = tempfile.TemporaryDirectory()
+    if args.shape == "long":
+        roster = os.path.join(keep.name, "roster.csv")
+        start = date(2026, 1, 5)
+        with open(roster, "w", encoding="utf-8") as out:
+            out.write(roster_rows(base, args.events, start, args.days, args.concurrency))
+
+        def lines() -> Iterator[bytes]:
+            return long_stream(base, args.events, start, args.days, args.concurrency)
+
+        stagger = 7 * max(1, round(args.days / args.concurrency / 7))
+        copies = -(-args.events // len(base))
+        print(
+            f"shape long: {copies} copies, one every {stagger} days, about {args.concurrency} at a time: "
+            f"{(copies - 1) * stagger + args.days:,} days of event time"
+        )
+    else:
+
+        def lines() -> Iterator[bytes]:
+            return stream(base, args.events)
+
+        print("shape dense: every copy over the same days")
     if args.events <= args.check_max:
-        checked = run_check(base, args.events)
+        checked = run_check(lines(), args.events, roster)
         print(
             f"check: {checked['seconds']:.1f} s, {checked['events_per_s']:,.0f} events/s, "
             f"{checked['findings']} findings (exit {checked['exit']}), peak RSS {checked['max_rss_mb']:,.0f} MB"
         )
-    watched = run_watch(base, args.events, args.every, marks, args.memory_limit)
+    watched = run_watch(lines(), args.events, args.every, marks, args.memory_limit, roster)
     at = ", ".join(f"{mark:,}: {mb:,.0f} MB" for mark, mb in watched["rss_at_mb"].items())
     print(
         f"watch --every {args.every}{' --memory-limit ' + args.memory_limit if args.memory_limit else ''}: "
@@ -196,6 +315,9 @@ def main() -> None:
     print(
         f"watch RSS at {at}; when the stream ended: {watched['rss_fed_mb']:,.0f} MB; peak {watched['max_rss_mb']:,.0f} MB"
     )
+    highs = ", ".join(f"{mark:,}: {mb:,.0f} MB" for mark, mb in watched["peak_to_mb"].items())
+    print(f"watch peak RSS up to each mark (since the one before): {highs}")
+    print(f"watch: {watched['stderr_tail'].strip().splitlines()[-1] if watched['stderr_tail'].strip() else ''}")
     if watched["exit"] not in (0, 1):
         print(watched["stderr_tail"])
 
