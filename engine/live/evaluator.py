@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -344,7 +344,17 @@ def tick_findings(
     if reaches is None:
         reaches = {rule.id: rule_reach(rule, infer_absence_days) for rule in rules}
     until = settled_until if slicing else None
-    plans = [_plan(rule, reaches.get(rule.id), infer_absence_days, store, until) for rule in rules]
+    acc_cut = store.get("acc_cut")  # read once a tick: every plan starts its slice from the same record
+    absences: dict[datetime, bool] = {}
+
+    def absent_into(since: datetime) -> bool:
+        if since not in absences:
+            absences[since] = _absence_reaches_into(store, since)
+        return absences[since]
+
+    plans = [
+        _plan(rule, reaches.get(rule.id), infer_absence_days, store, until, acc_cut, absent_into) for rule in rules
+    ]
     settled: list[Finding] = []
     limit = cut
     again: list[_Plan] = []
@@ -388,16 +398,21 @@ def tick_findings(
 
 
 def _plan(
-    rule: CompiledRule, reach: Reach | None, infer_absence_days: float, store: Store, settled_until: datetime | None
+    rule: CompiledRule,
+    reach: Reach | None,
+    infer_absence_days: float,
+    store: Store,
+    settled_until: datetime | None,
+    acc_cut: int | None,
+    absent_into: Callable[[datetime], bool],
 ) -> _Plan:
     margin = settle_margin(rule, infer_absence_days)
     assert margin is not None  # only windowed rules tick
-    acc_cut = store.get("acc_cut")
     if settled_until is None or reach is None or acc_cut is None or store.first_ts is None:
         return _Plan(rule, margin, None, None)
     reliable = settled_until - margin - window_length(rule)
     since = min(reliable - reach.near, _at_us(acc_cut))  # the slice holds every event the record has not taken in
-    if since <= store.first_ts or _absence_reaches_into(store, since):
+    if since <= store.first_ts or absent_into(since):
         return _Plan(rule, margin, None, None)
     if not reach.far_types:
         return _Plan(rule, margin, since, reliable)
