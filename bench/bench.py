@@ -43,8 +43,9 @@ def phase_floor(path: str) -> dict[str, float]:
             f"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited', columns={FLOOR_COLUMNS})",
             [path],
         )
-    rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
-    return {"seconds": time.perf_counter() - start, "rows": rows}
+    counted = con.execute("SELECT count(*) FROM t").fetchone()
+    assert counted is not None
+    return {"seconds": time.perf_counter() - start, "rows": counted[0]}
 
 
 def to_parquet(path: str) -> str:
@@ -102,7 +103,8 @@ def run_phase(name: str, path: str, memory_limit: str | None = None) -> dict[str
         text=True,
         cwd=ROOT,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def make_log(target_events: int, seed: int, directory: str) -> str:

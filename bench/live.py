@@ -220,10 +220,18 @@ def run_watch(
         "peak_to_mb": {mark: kb / 1024 for mark, kb in segments.items()},
         "rss_fed_mb": peak_before_end / 1024,
         "max_rss_mb": highest[0] / 1024,
-        "findings": len(lines_out),
+        "lines": len(lines_out),
+        "findings": _identities(lines_out),
         "exit": process.returncode,
         "stderr_tail": b"".join(errors[-3:]).decode(errors="replace"),
     }
+
+
+def _identities(lines: Iterable[bytes]) -> list[str]:
+    """Each finding line's identity (rule, people, window, metrics, evidence): what the differential compares."""
+    from tests.live_support import identity
+
+    return [identity(json.loads(line)) for line in lines if line.strip()]
 
 
 def run_check(lines: Iterable[bytes], total: int, roster: str | None = None) -> dict[str, Any]:
@@ -246,7 +254,9 @@ def run_check(lines: Iterable[bytes], total: int, roster: str | None = None) -> 
         seconds = time.perf_counter() - start
     tail = process.stderr.decode(errors="replace").strip().splitlines()
     peak = int(tail[-1]) / 1024 if tail and tail[-1].isdigit() else 0.0
-    findings = len(json.loads(process.stdout)["findings"]) if process.stdout else -1
+    from tests.live_support import identity
+
+    findings = [identity(f) for f in json.loads(process.stdout)["findings"]] if process.stdout else []
     return {
         "seconds": seconds,
         "events_per_s": total / seconds,
@@ -303,15 +313,21 @@ def main() -> None:
         checked = run_check(lines(), args.events, roster)
         print(
             f"check: {checked['seconds']:.1f} s, {checked['events_per_s']:,.0f} events/s, "
-            f"{checked['findings']} findings (exit {checked['exit']}), peak RSS {checked['max_rss_mb']:,.0f} MB"
+            f"{len(checked['findings'])} findings (exit {checked['exit']}), peak RSS {checked['max_rss_mb']:,.0f} MB"
         )
     watched = run_watch(lines(), args.events, args.every, marks, args.memory_limit, roster)
     at = ", ".join(f"{mark:,}: {mb:,.0f} MB" for mark, mb in watched["rss_at_mb"].items())
     print(
         f"watch --every {args.every}{' --memory-limit ' + args.memory_limit if args.memory_limit else ''}: "
         f"{watched['seconds']:.1f} s ({watched['fed_seconds']:.1f} s to take the stream), "
-        f"{watched['events_per_s']:,.0f} events/s, {watched['findings']} finding lines (exit {watched['exit']})"
+        f"{watched['events_per_s']:,.0f} events/s, {watched['lines']} finding lines (exit {watched['exit']})"
     )
+    seen = watched["findings"]
+    print(f"watch: {len(set(seen))} distinct findings, {len(seen) - len(set(seen))} printed more than once")
+    if args.events <= args.check_max:
+        only_check = len(set(checked["findings"]) - set(seen))
+        only_watch = len(set(seen) - set(checked["findings"]))
+        print(f"watch against check: {only_check} only in check, {only_watch} only in watch")
     print(
         f"watch RSS at {at}; when the stream ended: {watched['rss_fed_mb']:,.0f} MB; peak {watched['max_rss_mb']:,.0f} MB"
     )
