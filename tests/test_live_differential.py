@@ -130,3 +130,54 @@ def test_ticks_over_slices_of_a_long_log_settle_what_check_finds(tmp_path: Path)
             runner.close()
     finally:
         store.close()
+
+
+def test_a_roster_file_in_place_of_roster_events(tmp_path: Path) -> None:
+    """Team membership from ``--roster`` instead of events: ``watch`` and ``check`` read it alike.
+
+    The org's membership changes are taken out of the stream and written as
+    roster rows (each add with the removal that ends it, if any), and the
+    reps' own events lose their ``manager``: every team is known only from
+    the file, and ``check`` without it finds something else.
+    """
+    import cli
+    from engine.events.timestamps import parse_timestamp
+    from engine.live import watch_command
+    from simulator import simulate
+
+    events = in_time_order(simulate(managers=4, days=150, seed=5, start=date(2026, 1, 5)).events)
+    changes = [e for e in events if e["type"] in ("team_member_added", "team_member_removed")]
+    rows = ["rep,manager,start,end"]
+    for added in (e for e in changes if e["type"] == "team_member_added" and e.get("rep")):
+        begins = parse_timestamp(str(added["ts"]))
+        ends = sorted(
+            str(e["ts"])
+            for e in changes
+            if e["type"] == "team_member_removed" and (e.get("rep"), e.get("manager")) == (added["rep"], added["manager"])
+            and parse_timestamp(str(e["ts"])) > begins
+        )  # fmt: skip
+        rows.append(f"{added['rep']},{added['manager']},{added['ts']},{ends[0] if ends else ''}")
+    assert len(rows) > 10, "the simulated org should have a roster"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    stream = tmp_path / "org.jsonl"
+    unplaced = [
+        {k: v for k, v in e.items() if k != "manager" or e.get("actor_role") != "rep"}
+        for e in events
+        if e not in changes
+    ]
+    stream.write_bytes(b"".join(line + b"\n" for line in lines_of(unplaced)))
+
+    def checked(*options: str) -> list[str]:
+        result = CliRunner().invoke(cli.main, ["check", str(stream), *options, "--format", "json", "--no-config"])
+        assert result.exit_code == 1, result.output
+        return sorted(identity(f) for f in json.loads(result.stdout)["findings"])
+
+    want = checked("--roster", str(roster))
+    assert want, "the simulated org should show some traits"
+    assert want != checked(), "the roster should change what check finds"
+    watched = CliRunner().invoke(watch_command, [str(stream), "--roster", str(roster), "--every", "30d", "--no-config"])
+    assert watched.exit_code == 1, watched.output
+    got = [identity(json.loads(line)) for line in watched.stdout.splitlines() if line.strip()]
+    assert len(got) == len(set(got)), "a finding was emitted twice"
+    assert sorted(got) == want
