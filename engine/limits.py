@@ -48,7 +48,14 @@ def parse_memory(text: str) -> str:
 
 
 def apply(con: _Connection) -> None:
-    """Give a DuckDB connection this process's limits (none set: DuckDB's defaults)."""
+    """Give a DuckDB connection this process's limits (none set: DuckDB's defaults), and silence it.
+
+    DuckDB draws a progress bar on stdout for any query that runs over two
+    seconds, terminal or not; that would land inside ``--format json``,
+    SARIF or ``watch``'s finding lines. Every connection the engine opens
+    comes through here.
+    """
+    con.execute("SET enable_progress_bar = false")
     if LIMITS.memory is not None:
         con.execute(f"SET memory_limit = '{parse_memory(LIMITS.memory)}'")
     if LIMITS.temp_directory is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,49 @@ def test_nothing_is_drawn_when_nobody_watches() -> None:
         with watching.bar("evaluating", 3) as advance:
             advance("x")
     assert stream.getvalue() == ""
+
+
+_SETTINGS = """
+import json, sys, duckdb
+from engine.backends.duckdb import DuckDBBackend, _regex_con, check_regex
+from engine.ingest.load import load_events
+from engine.live.store import Store
+import engine.ingest.store
+engine.ingest.store.STORE_MIN_ROWS = 0  # the load's rows in DuckDB, however few
+
+def drawn(con):
+    return con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]
+
+loaded = load_events([sys.argv[1]])
+seen = {"bare": drawn(duckdb.connect()), "load": drawn(loaded.store.cursor())}
+for name, events in (("backend over the load", loaded.store), ("backend over a table", loaded.table)):
+    backend = DuckDBBackend(events)
+    seen[name] = drawn(backend.con)
+    backend.close()
+check_regex("a+")
+seen["regex"] = drawn(_regex_con[0])
+store = Store(sys.argv[2])
+seen["live store"] = drawn(store.con)
+store.close()
+print(json.dumps(seen))
+"""
+
+
+def test_no_connection_the_engine_opens_draws_duckdbs_progress_bar(log: Path, tmp_path: Path) -> None:
+    """DuckDB draws a progress bar on stdout for a query over two seconds; it would corrupt JSON output and watch's lines.
+
+    Its default is on when Python runs a command (``python -c``), as the
+    benchmark runs ``watch``, and off under pytest, so the connections are
+    looked at from such a process: the load's, the backend's (over the load's
+    store and over an Arrow table), the regex judge's and the live store's.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _SETTINGS, str(log), str(tmp_path / "state")],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    assert seen.pop("bare") is True, "DuckDB's own default should draw it here, or this test proves nothing"
+    assert seen == dict.fromkeys(seen, False) and len(seen) == 5, seen

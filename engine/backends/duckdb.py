@@ -201,6 +201,7 @@ def check_regex(pattern: str) -> str | None:
     with _REGEX_LOCK:
         if not _regex_con:
             _regex_con.append(duckdb.connect(database=":memory:"))
+            limits.apply(_regex_con[0])
         try:
             _regex_con[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:

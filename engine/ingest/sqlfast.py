@@ -250,7 +250,6 @@ class SqlChunk:
         self.con = duckdb.connect(database=":memory:") if con is None else con
         if self.own:
             limits.apply(self.con)
-            self.con.execute("SET enable_progress_bar = false")
 
     def close(self) -> None:
         if self.own:

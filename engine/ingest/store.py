@@ -73,7 +73,6 @@ class EventStore:
         """Move the rows so far to a new DuckDB table; later rows go there directly."""
         con = duckdb.connect(database=":memory:")
         limits.apply(con)
-        con.execute("SET enable_progress_bar = false")
         columns = ", ".join(f"{name} {_SQL_TYPES[EVENT_SCHEMA.field(name).type]}" for name in _FIELDS)
         con.execute(f"CREATE TABLE {ROWS} (sm_origin INTEGER, line BIGINT, sm_n BIGINT, {columns})")
         self.con = con

@@ -100,6 +100,7 @@ class Store:
             self.con = duckdb.connect(self.path)
         except duckdb.Error as exc:
             raise UsageError(f"--state {state_dir}: cannot open its database ({exc})") from exc
+        self.con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, amid the finding lines
         self.con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
         self.con.execute("SET preserve_insertion_order = false")
         columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in EVENT_SCHEMA if f.name != "seq")
