@@ -85,10 +85,12 @@ def test_a_simulated_org_through_the_command(tmp_path: Path) -> None:
 def test_ticks_over_slices_of_a_long_log_settle_what_check_finds(tmp_path: Path) -> None:
     """A log longer than the rules' reach: ticks read slices of the store, and still emit check's findings.
 
-    The whole log's record of when each family is logged, kept up tick by
-    tick for the slices, is also what the setup says over the whole store.
+    A finding that reaches back past its slice is found again over a wider
+    slice, not the whole store. The whole log's record of when each family
+    is logged, kept up tick by tick for the slices, is also what the setup
+    says over the whole store.
     """
-    from engine.live.evaluator import StoreBackend
+    from engine.live.evaluator import StoreBackend, settle_margin
     from engine.live.store import Store
     from simulator import simulate
 
@@ -101,6 +103,9 @@ def test_ticks_over_slices_of_a_long_log_settle_what_check_finds(tmp_path: Path)
     got = watch_events(lines_of(events), compiled, ruleset, every=timedelta(days=45), batch=5000, state=state)
     assert got.counts.sliced > 0, "no tick read a slice: the log is too short to test them"
     assert got.identities == want
+    windowed = [rule for rule in compiled if settle_margin(rule, 14.0) is not None]
+    assert got.counts.again > 0, "no finding reached back past its slice: the widening is not tested"
+    assert got.counts.whole <= len(windowed), "after the first tick, a rule read the whole store"
     assert [line for line in got.lines if line["settled"] != "end of input"], "nothing was settled early"
     assert not [w for w in got.warnings if "not among the findings" in w]
 

@@ -209,7 +209,7 @@ class Tick:
     findings: list[Finding]
     sliced: int = 0  # rule runs over a slice of the store
     whole: int = 0  # rule runs over the whole store
-    again: int = 0  # of the sliced runs: found again over the whole store (a finding reached past the slice)
+    again: int = 0  # of the sliced runs: found again over a wider slice or the whole store (a finding reached past it)
 
 
 def window_length(rule: CompiledRule) -> timedelta:
@@ -337,7 +337,8 @@ def tick_findings(
     the whole stream has. Rules whose slices start near each other share one.
     A finding of a slice that starts before the slice's reliable part (firing
     windows that touch merge, so a finding can reach back indefinitely) is
-    found again over the whole store. The slices judge coverage by the whole
+    found again over wider slices (:func:`_widened`), and over the whole store
+    only when a slice would hold it all. The slices judge coverage by the whole
     log's record of when each family is logged, kept up tick by tick
     (:func:`_accumulate`).
     """
@@ -357,7 +358,8 @@ def tick_findings(
     ]
     settled: list[Finding] = []
     limit = cut
-    again: list[_Plan] = []
+    again: list[_Plan] = []  # found again over the whole store
+    back: list[tuple[_Plan, datetime]] = []  # found again over a wider slice: each with its finding's start
     for part in _groups(plans, cut, store.first_ts):
         far = None if part.far_since is None else (part.far_since, part.far_types)
         runner = StoreBackend(store.con, cut, infer_absence_days, part.since, far)
@@ -375,26 +377,93 @@ def tick_findings(
             logged = runner.logged()
             for plan in part.plans:
                 found = _settled(runner, plan, limit, logged, settled_until, infer_absence_days, max_evidence)
-                if found is None:
-                    again.append(plan)
+                if isinstance(found, datetime):
+                    back.append((plan, found))
                 else:
                     settled.extend(found)
         finally:
             runner.close()
+    widened = 0
+    for plan, start in back:
+        reach = reaches.get(plan.rule.id)
+        assert reach is not None and plan.reliable is not None
+        while True:
+            wider = _widened(plan, start, reach, store, absent_into)
+            if wider is None:
+                again.append(plan)
+                break
+            widened += 1
+            refound = _on_slice(store, wider, cut, limit, settled_until, infer_absence_days, max_evidence)
+            if refound is None:
+                again.append(plan)
+                break
+            if not isinstance(refound, datetime):
+                settled.extend(refound)
+                break
+            plan, start = wider, refound
     if again:
         runner = StoreBackend(store.con, cut, infer_absence_days)
         try:
             logged = runner.logged()
             for plan in again:
                 whole = _Plan(plan.rule, plan.margin, None, None)
-                settled.extend(
-                    _settled(runner, whole, limit, logged, settled_until, infer_absence_days, max_evidence) or []
-                )
+                found = _settled(runner, whole, limit, logged, settled_until, infer_absence_days, max_evidence)
+                assert not isinstance(found, datetime)  # the whole store has nothing before it
+                settled.extend(found)
         finally:
             runner.close()
     settled.sort(key=Finding.sort_key)
     sliced = sum(1 for p in plans if p.since is not None)
-    return Tick(cut, limit, settled, sliced=sliced, whole=len(plans) - sliced + len(again), again=len(again))
+    return Tick(
+        cut,
+        limit,
+        settled,
+        sliced=sliced + widened,
+        whole=len(plans) - sliced + len(again),
+        again=len(back),
+    )
+
+
+def _widened(
+    plan: _Plan, start: datetime, reach: Reach, store: Store, absent_into: Callable[[datetime], bool]
+) -> _Plan | None:
+    """A wider slice for a plan one of whose findings starts at ``start``, before the plan's reliable part.
+
+    Its reliable part begins before ``start`` by one more window and by as
+    much again as ``start`` was before the old one, so a long chain of
+    firing windows is caught up with in a few steps, each costing what its
+    months cost; None when that slice would hold the whole store (or an
+    absence recorded before it reaches into it).
+    """
+    assert plan.reliable is not None and store.first_ts is not None
+    reliable = start - window_length(plan.rule) - (plan.reliable - start)
+    since = reliable - reach.near
+    if since <= store.first_ts or absent_into(since):
+        return None
+    if not reach.far_types:
+        return _Plan(plan.rule, plan.margin, since, reliable)
+    return _Plan(plan.rule, plan.margin, since, reliable, since - reach.far, reach.far_types)
+
+
+def _on_slice(
+    store: Store,
+    plan: _Plan,
+    cut: datetime,
+    limit: datetime,
+    settled_until: datetime | None,
+    infer_absence_days: float,
+    max_evidence: int,
+) -> list[Finding] | datetime | None:
+    """One plan over a slice of its own (:func:`_settled`); None when the slice has a year-long gap in it."""
+    far = None if plan.far_since is None else (plan.far_since, plan.far_types)
+    runner = StoreBackend(store.con, cut, infer_absence_days, plan.since, far)
+    try:
+        if runner.has_outliers():
+            return None
+        runner.use_whole_log_coverage()
+        return _settled(runner, plan, limit, runner.logged(), settled_until, infer_absence_days, max_evidence)
+    finally:
+        runner.close()
 
 
 def _plan(
@@ -480,13 +549,15 @@ def _settled(
     settled_until: datetime | None,
     infer_absence_days: float,
     max_evidence: int,
-) -> list[Finding] | None:
-    """The rule's findings this tick settles; None when a slice's finding reaches back past what it holds."""
+) -> list[Finding] | datetime:
+    """The rule's findings this tick settles; or, when a slice's finding reaches back past what the slice
+    holds, the earliest start of such a finding."""
     rule = plan.rule
     result = runner.run(rule)
     if result.missing:
         return []
     out: list[Finding] = []
+    back: datetime | None = None
     for finding in build_findings(
         rule,
         result.findings,
@@ -502,12 +573,13 @@ def _settled(
             if finding.window_end + plan.margin <= settled_until:
                 continue  # settled, and emitted, by an earlier tick
             if finding.window_start < plan.reliable:
-                return None
+                back = finding.window_start if back is None else min(back, finding.window_start)
+                continue
         if not _logging_known(rule, finding, logged, limit):
             continue
         finding.fingerprint = fingerprint(finding)
         out.append(finding)
-    return out
+    return out if back is None else back
 
 
 def _accumulate(store: Store, runner: StoreBackend, cut: datetime) -> None:
