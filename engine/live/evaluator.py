@@ -383,6 +383,7 @@ def tick_findings(
                     settled.extend(found)
         finally:
             runner.close()
+    gaps = len(again)  # slices with a year-long gap, found again over the whole store
     widened = 0
     for plan, start in back:
         reach = reaches.get(plan.rule.id)
@@ -420,7 +421,7 @@ def tick_findings(
         settled,
         sliced=sliced + widened,
         whole=len(plans) - sliced + len(again),
-        again=len(back),
+        again=gaps + len(back),
     )
 
 
@@ -550,8 +551,7 @@ def _settled(
     infer_absence_days: float,
     max_evidence: int,
 ) -> list[Finding] | datetime:
-    """The rule's findings this tick settles; or, when a slice's finding reaches back past what the slice
-    holds, the earliest start of such a finding."""
+    """The findings this tick settles, or the earliest start of one reaching back past the slice's reliable part."""
     rule = plan.rule
     result = runner.run(rule)
     if result.missing:
