@@ -436,14 +436,9 @@ def _widened(
     months cost; None when that slice would hold the whole store (or an
     absence recorded before it reaches into it).
     """
-    assert plan.reliable is not None and store.first_ts is not None
+    assert plan.reliable is not None
     reliable = start - window_length(plan.rule) - (plan.reliable - start)
-    since = reliable - reach.near
-    if since <= store.first_ts or absent_into(since):
-        return None
-    if not reach.far_types:
-        return _Plan(plan.rule, plan.margin, since, reliable)
-    return _Plan(plan.rule, plan.margin, since, reliable, since - reach.far, reach.far_types)
+    return _sliced(plan.rule, plan.margin, reliable - reach.near, reliable, reach, store, absent_into)
 
 
 def _on_slice(
@@ -482,8 +477,22 @@ def _plan(
         return _Plan(rule, margin, None, None)
     reliable = settled_until - margin - window_length(rule)
     since = min(reliable - reach.near, _at_us(acc_cut))  # the slice holds every event the record has not taken in
+    return _sliced(rule, margin, since, reliable, reach, store, absent_into) or _Plan(rule, margin, None, None)
+
+
+def _sliced(
+    rule: CompiledRule,
+    margin: timedelta,
+    since: datetime,
+    reliable: datetime,
+    reach: Reach,
+    store: Store,
+    absent_into: Callable[[datetime], bool],
+) -> _Plan | None:
+    """The plan over the slice from ``since``; None when it would hold the whole store or miss an absence."""
+    assert store.first_ts is not None
     if since <= store.first_ts or absent_into(since):
-        return _Plan(rule, margin, None, None)
+        return None
     if not reach.far_types:
         return _Plan(rule, margin, since, reliable)
     return _Plan(rule, margin, since, reliable, since - reach.far, reach.far_types)

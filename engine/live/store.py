@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine import limits
 from engine.errors import UsageError
 from engine.ingest import EVENT_SCHEMA
 from engine.live.sources import Offsets
@@ -100,8 +101,8 @@ class Store:
             self.con = duckdb.connect(self.path)
         except duckdb.Error as exc:
             raise UsageError(f"--state {state_dir}: cannot open its database ({exc})") from exc
-        self.con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, amid the finding lines
-        self.con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        limits.apply(self.con)  # no progress bar on stdout, amid the finding lines; the spill directory, if set
+        self.con.execute(f"SET memory_limit = '{_size(memory_limit)}'")  # the store's own limit, over the process's
         self.con.execute("SET preserve_insertion_order = false")
         columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in EVENT_SCHEMA if f.name != "seq")
         self.con.execute(f"CREATE TABLE IF NOT EXISTS events ({columns})")
