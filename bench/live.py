@@ -328,6 +328,8 @@ def main() -> None:
         only_check = len(set(checked["findings"]) - set(seen))
         only_watch = len(set(seen) - set(checked["findings"]))
         print(f"watch against check: {only_check} only in check, {only_watch} only in watch")
+        ratio = checked["seconds"] / watched["seconds"]
+        print(f"watch's throughput is {ratio:.2f}x check's on the same events (check's time / watch's)")
     print(
         f"watch RSS at {at}; when the stream ended: {watched['rss_fed_mb']:,.0f} MB; peak {watched['max_rss_mb']:,.0f} MB"
     )
